@@ -1,0 +1,44 @@
+#include "caffe/util/fvvae_math.hpp"
+
+namespace caffe {
+
+template <typename Dtype>
+void fvvae_channel_dot_cpu(int num, int channels, int inner, const Dtype* a,
+    const Dtype* b, Dtype beta, Dtype* out) {
+  for (int c = 0; c < channels; ++c) {
+    Dtype acc = 0;
+    for (int n = 0; n < num; ++n) {
+      const int base = (n * channels + c) * inner;
+      for (int t = 0; t < inner; ++t) {
+        acc += b ? a[base + t] * b[base + t] : a[base + t];
+      }
+    }
+    out[c] = (beta == Dtype(0) ? Dtype(0) : beta * out[c]) + acc;
+  }
+}
+
+template <typename Dtype>
+void fvvae_position_dot_cpu(int num, int channels, int inner, const Dtype* a,
+    const Dtype* b, Dtype* out) {
+  for (int n = 0; n < num; ++n) {
+    for (int s = 0; s < inner; ++s) {
+      Dtype acc = 0;
+      for (int c = 0; c < channels; ++c) {
+        const int i = (n * channels + c) * inner + s;
+        acc += a[i] * b[i];
+      }
+      out[n * inner + s] = acc;
+    }
+  }
+}
+
+template void fvvae_channel_dot_cpu<float>(int, int, int, const float*,
+    const float*, float, float*);
+template void fvvae_channel_dot_cpu<double>(int, int, int, const double*,
+    const double*, double, double*);
+template void fvvae_position_dot_cpu<float>(int, int, int, const float*,
+    const float*, float*);
+template void fvvae_position_dot_cpu<double>(int, int, int, const double*,
+    const double*, double*);
+
+}  // namespace caffe

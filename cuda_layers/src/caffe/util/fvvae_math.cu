@@ -1,0 +1,82 @@
+#include "caffe/common.hpp"
+#include "caffe/util/fvvae_math.hpp"
+
+namespace caffe {
+
+static const int kReduceThreads = 256;
+
+// One block per channel c: sums a[n,c,t] * b[n,c,t] over n and t.
+template <typename Dtype>
+__global__ void ChannelDotKernel(const int num, const int channels,
+    const int inner, const Dtype* a, const Dtype* b, const Dtype beta,
+    Dtype* out) {
+  __shared__ Dtype partial[kReduceThreads];
+  const int c = blockIdx.x;
+  const int total = num * inner;
+  Dtype acc = 0;
+  for (int j = threadIdx.x; j < total; j += blockDim.x) {
+    const int n = j / inner;
+    const int i = (n * channels + c) * inner + (j - n * inner);
+    acc += b ? a[i] * b[i] : a[i];
+  }
+  partial[threadIdx.x] = acc;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) {
+    out[c] = (beta == Dtype(0) ? Dtype(0) : beta * out[c]) + partial[0];
+  }
+}
+
+// One block per (sample n, position s): sums a[n,c,s] * b[n,c,s] over c.
+template <typename Dtype>
+__global__ void PositionDotKernel(const int channels, const int inner,
+    const Dtype* a, const Dtype* b, Dtype* out) {
+  __shared__ Dtype partial[kReduceThreads];
+  const int g = blockIdx.x;
+  const int n = g / inner;
+  const int s = g - n * inner;
+  Dtype acc = 0;
+  for (int c = threadIdx.x; c < channels; c += blockDim.x) {
+    const int i = (n * channels + c) * inner + s;
+    acc += a[i] * b[i];
+  }
+  partial[threadIdx.x] = acc;
+  __syncthreads();
+  for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+    if (threadIdx.x < k) partial[threadIdx.x] += partial[threadIdx.x + k];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[g] = partial[0];
+}
+
+template <typename Dtype>
+void fvvae_channel_dot_gpu(int num, int channels, int inner, const Dtype* a,
+    const Dtype* b, Dtype beta, Dtype* out) {
+  // NOLINT_NEXT_LINE(whitespace/operators)
+  ChannelDotKernel<Dtype><<<channels, kReduceThreads>>>(num, channels, inner,
+      a, b, beta, out);
+  CUDA_POST_KERNEL_CHECK;
+}
+
+template <typename Dtype>
+void fvvae_position_dot_gpu(int num, int channels, int inner, const Dtype* a,
+    const Dtype* b, Dtype* out) {
+  // NOLINT_NEXT_LINE(whitespace/operators)
+  PositionDotKernel<Dtype><<<num * inner, kReduceThreads>>>(channels, inner,
+      a, b, out);
+  CUDA_POST_KERNEL_CHECK;
+}
+
+template void fvvae_channel_dot_gpu<float>(int, int, int, const float*,
+    const float*, float, float*);
+template void fvvae_channel_dot_gpu<double>(int, int, int, const double*,
+    const double*, double, double*);
+template void fvvae_position_dot_gpu<float>(int, int, int, const float*,
+    const float*, float*);
+template void fvvae_position_dot_gpu<double>(int, int, int, const double*,
+    const double*, double*);
+
+}  // namespace caffe

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# One-command setup of FV-VAE on Caffe, from a fresh Debian 12 machine:
+#   1. Debian packages Caffe's build needs (apt-get; skipped when present);
+#   2. .venv/ with the pins of requirements.txt;
+#   3. BVLC Caffe from verified source with our layers (CMakeLists.txt),
+#      compiled through ccache so that an unchanged tree is not rebuilt;
+#   4. .venv wired up: `.venv/bin/python -c "import caffe, fvvae"` works and
+#      .venv/bin/caffe is the Caffe tool with our layers.
+# Re-running it is cheap: every step checks what is already done.
+#
+# Environment: FVVAE_PYTHON (base interpreter, default python3),
+# FVVAE_CAFFE_TARBALL (a local copy of Caffe's source tarball),
+# FVVAE_CUDA=1 (build with CUDA), FVVAE_JOBS, FVVAE_SKIP_APT=1.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+log() { printf '[setup] %s\n' "$*"; }
+
+# ---[ 1. Debian packages
+APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
+  libboost-system-dev libboost-thread-dev libboost-filesystem-dev libboost-python-dev
+  libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev
+  liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev)
+PY=${FVVAE_PYTHON:-python3}
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then APT_PACKAGES+=(python3-venv); fi
+if ! "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+  APT_PACKAGES+=(python3-dev)
+fi
+if [ "${FVVAE_SKIP_APT:-0}" != 1 ] && command -v dpkg-query >/dev/null; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    log "installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+# ---[ 2. virtual environment
+VENV="$ROOT/.venv"
+if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+  log "creating $VENV with $("$PY" --version 2>&1)"
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
+fi
+req_stamp="$VENV/.fvvae-requirements.sha256"
+req_sum=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_sum" ]; then
+  log "installing Python pins (requirements.txt)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -r requirements.txt
+  echo "$req_sum" > "$req_stamp"
+fi
+
+# ---[ 3. Caffe with our layers
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}
+export CCACHE_BASEDIR="$ROOT"      # clones at other paths share the cache
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+cmake_args=(-S "$ROOT" -B "$ROOT/build" -DFVVAE_PYTHON="$VENV/bin/python")
+[ -n "${FVVAE_CAFFE_TARBALL:-}" ] && cmake_args+=(-DFVVAE_CAFFE_TARBALL="$FVVAE_CAFFE_TARBALL")
+[ -n "${FVVAE_JOBS:-}" ] && cmake_args+=(-DFVVAE_JOBS="$FVVAE_JOBS")
+[ "${FVVAE_CUDA:-0}" = 1 ] && cmake_args+=(-DFVVAE_CUDA=ON)
+log "configuring (cmake) and building Caffe with the FV-VAE layers"
+cmake "${cmake_args[@]}" >"$ROOT/build-configure.log" 2>&1 || { tail -40 "$ROOT/build-configure.log"; exit 1; }
+start=$(date +%s)
+cmake --build "$ROOT/build" 2>&1 | tee "$ROOT/build/build.log" | grep -E "error|Error|warning: unused|^\[setup\]|Built target (caffe|pycaffe|test_fvvae)" || true
+[ "${PIPESTATUS[0]}" = 0 ] || { log "build failed; see build/build.log"; tail -30 "$ROOT/build/build.log"; exit 1; }
+log "build done in $(( $(date +%s) - start )) s ($(command -v ccache >/dev/null && ccache -s 2>/dev/null | grep -iE '^ *hits' | head -1 | tr -s ' '))"
+
+# ---[ 4. wire .venv
+CAFFE_SRC="$ROOT/build/caffe-src"
+CAFFE_BUILD="$ROOT/build/caffe-build"
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\n' "$ROOT" "$ROOT/python_layers" "$CAFFE_SRC/python" > "$SITE/fvvae_caffe.pth"
+# The caffe tool embeds the base interpreter: Python layers run from it need
+# the venv's site-packages and our paths on PYTHONPATH.
+cat > "$VENV/bin/caffe" <<WRAP
+#!/usr/bin/env bash
+# Caffe's command-line tool with the FV-VAE layers (written by scripts/setup.sh).
+export PYTHONPATH="$SITE:$ROOT:$ROOT/python_layers:$CAFFE_SRC/python\${PYTHONPATH:+:\$PYTHONPATH}"
+exec "$CAFFE_BUILD/tools/caffe" "\$@"
+WRAP
+chmod +x "$VENV/bin/caffe"
+
+"$VENV/bin/python" - <<'PY'
+import caffe, fvvae
+need = set(fvvae.LAYER_TYPES)
+have = set(caffe.layer_type_list())
+missing = need - have
+if missing:
+    raise SystemExit("[setup] caffe lacks the layers %s" % sorted(missing))
+print("[setup] ok: caffe from %s has %s" % (caffe.__file__, ", ".join(sorted(need))))
+PY
