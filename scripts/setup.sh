@@ -66,8 +66,12 @@ cmake_args=(-S "$ROOT" -B "$ROOT/build" -DFVVAE_PYTHON="$VENV/bin/python")
 log "configuring (cmake) and building Caffe with the FV-VAE layers"
 cmake "${cmake_args[@]}" >"$ROOT/build-configure.log" 2>&1 || { tail -40 "$ROOT/build-configure.log"; exit 1; }
 start=$(date +%s)
-cmake --build "$ROOT/build" 2>&1 | tee "$ROOT/build/build.log" | grep -E "error|Error|warning: unused|^\[setup\]|Built target (caffe|pycaffe|test_fvvae)" || true
-[ "${PIPESTATUS[0]}" = 0 ] || { log "build failed; see build/build.log"; tail -30 "$ROOT/build/build.log"; exit 1; }
+set +e
+cmake --build "$ROOT/build" 2>&1 | tee "$ROOT/build/build.log" \
+  | grep --line-buffered -E "error|Error|Built target (caffe|caffe.bin|pycaffe|test_fvvae.testbin)$"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" != 0 ]; then log "build failed; see build/build.log"; tail -30 "$ROOT/build/build.log"; exit 1; fi
 log "build done in $(( $(date +%s) - start )) s ($(command -v ccache >/dev/null && ccache -s 2>/dev/null | grep -iE '^ *hits' | head -1 | tr -s ' '))"
 
 # ---[ 4. wire .venv

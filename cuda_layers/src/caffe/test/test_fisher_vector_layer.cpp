@@ -56,7 +56,7 @@ class FisherVectorLayerTest : public MultiDeviceTest<TypeParam> {
     UniformFiller<Dtype>(p).Fill(layer->blobs()[1].get());
   }
 
-  static const int kNum = 2, kChannels = 3, kLatent = 2, kT = 4;
+  enum { kNum = 2, kChannels = 3, kLatent = 2, kT = 4 };
   Blob<Dtype>* const blob_x_;
   Blob<Dtype>* const blob_mu_;
   Blob<Dtype>* const blob_z_;

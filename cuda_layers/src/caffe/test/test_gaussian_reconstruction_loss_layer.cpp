@@ -63,7 +63,7 @@ class GaussianReconstructionLossLayerTest : public MultiDeviceTest<TypeParam> {
     return sum;
   }
 
-  static const int kNum = 3, kChannels = 4, kT = 5;
+  enum { kNum = 3, kChannels = 4, kT = 5 };
   Blob<Dtype>* const blob_x_;
   Blob<Dtype>* const blob_mu_;
   Blob<Dtype>* const blob_top_;

@@ -55,7 +55,7 @@ class GaussianSampleLayerTest : public MultiDeviceTest<TypeParam> {
     return sum;
   }
 
-  static const int kLatent = 4;
+  enum { kLatent = 4 };
   Blob<Dtype>* const blob_mu_;
   Blob<Dtype>* const blob_z_;
   Blob<Dtype>* const blob_loss_;
