@@ -7,9 +7,9 @@ from conftest import descriptor_sets
 from layer_pairs import assert_close, run_layer
 
 
-def both(caffe, *args, **kwargs):
-    return (run_layer(caffe, *args, python=False, **kwargs),
-            run_layer(caffe, *args, python=True, **kwargs))
+def both(caffe, layer_type, *args, **kwargs):
+    return (run_layer(caffe, layer_type, False, *args, **kwargs),
+            run_layer(caffe, layer_type, True, *args, **kwargs))
 
 
 def compare(cpp, py, label):
