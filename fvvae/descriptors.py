@@ -51,3 +51,26 @@ def image_descriptor_set(caffe, bottom):
     L = caffe.layers
     flat = L.Reshape(bottom, reshape_param=dict(shape=dict(dim=[0, 0, 1, -1])))
     return flat, L.Normalize(flat, normalize_param=dict(across_spatial=False, scale=1.0))
+
+
+def descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale=158.0):
+    """A trunk's definition followed by the descriptor-set layers; the output
+    blob `descriptors` is N x C x 1 x T."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+    L = caffe.layers
+    n = caffe.NetSpec()
+    map_blob = L.Input(shape=dict(dim=[1, trunk.channels, trunk.map_size, trunk.map_size]))
+    setattr(n, trunk.cut_blob, map_blob)
+    if mode == "frame":
+        n.descriptors = frame_descriptor_set(caffe, n, map_blob, trunk.map_size, norm_scale)
+    elif mode == "image":
+        n.descriptors_flat, n.descriptors = image_descriptor_set(caffe, map_blob)
+    else:
+        raise ValueError("descriptor mode must be frame or image, not %r" % mode)
+    head = n.to_proto()
+    del head.layer[0]                     # the Input stand-in for the trunk's map
+    net = caffe_pb2.NetParameter()
+    text_format.Merge(trunk_text, net)
+    net.layer.extend(head.layer)
+    return text_format.MessageToString(net)

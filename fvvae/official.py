@@ -85,20 +85,28 @@ def load_official_mat(path):
         decoder_b=dec_b, sigma_x=sigma)
 
 
+def official_config(weights, map_size=7):
+    """The FV-VAE config the released weights imply: one linear encoder layer."""
+    from fvvae.config import FVVAEConfig
+    from fvvae.descriptors import frame_descriptor_count
+    return FVVAEConfig(channels=weights.channels, descriptors=frame_descriptor_count(map_size),
+                       encoder=[weights.latent], encoder_relu=False)
+
+
 def extraction_head(caffe, weights, map_size=7, input_name="pool5"):
-    """NetSpec of the head on a trunk's C x map x map activations."""
-    L = caffe.layers
-    n = caffe.NetSpec()
-    setattr(n, input_name, L.Input(shape=dict(dim=[1, weights.channels, map_size, map_size])))
-    n.x = frame_descriptor_set(caffe, n, getattr(n, input_name), map_size, weights.norm_scale)
-    n.mu_z = L.Convolution(n.x, num_output=weights.latent, kernel_size=1)
-    n.mu_x = L.Deconvolution(n.mu_z, convolution_param=dict(num_output=weights.channels,
-                                                            kernel_size=1))
-    n.mu_x_relu = L.ReLU(n.mu_x, in_place=True)
-    n.fv = L.FisherVector(n.x, n.mu_x, n.mu_z,
-                          param=[dict(name="log_sigma_x", lr_mult=0),
-                                 dict(name="fim_scale", lr_mult=0)])
-    return n.to_proto()
+    """The extract net of fvvae.nets on a trunk's C x map x map activations:
+    pool5 -> Normalize x norm_scale -> SPP -> encoder -> decoder -> FV."""
+    from fvvae.nets import extract_net
+
+    def pool5_descriptors(n):
+        setattr(n, input_name, caffe.layers.Input(
+            shape=dict(dim=[1, weights.channels, map_size, map_size])))
+        n.x = frame_descriptor_set(caffe, n, getattr(n, input_name), map_size,
+                                   weights.norm_scale)
+        return n.x
+
+    return extract_net(caffe, official_config(weights, map_size),
+                       prefix_layers=pool5_descriptors)
 
 
 def write_official_head(caffe, weights, out_dir):
@@ -114,7 +122,7 @@ def write_official_head(caffe, weights, out_dir):
     net.params["mu_z"][1].data[...] = weights.encoder_b
     net.params["mu_x"][0].data[...] = weights.decoder_w
     net.params["mu_x"][1].data[...] = weights.decoder_b
-    net.params["fv"][0].data[...] = np.log(weights.sigma_x)
+    net.params["loss_rec"][0].data[...] = np.log(weights.sigma_x)  # shared with fv
     net.params["fv"][1].data[...] = 1.0
     net.save(model + ".tmp")
     os.replace(model + ".tmp", model)

@@ -62,7 +62,13 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 cmake_args=(-S "$ROOT" -B "$ROOT/build" -DFVVAE_PYTHON="$VENV/bin/python")
 [ -n "${FVVAE_CAFFE_TARBALL:-}" ] && cmake_args+=(-DFVVAE_CAFFE_TARBALL="$FVVAE_CAFFE_TARBALL")
 [ -n "${FVVAE_JOBS:-}" ] && cmake_args+=(-DFVVAE_JOBS="$FVVAE_JOBS")
-[ "${FVVAE_CUDA:-0}" = 1 ] && cmake_args+=(-DFVVAE_CUDA=ON)
+if [ "${FVVAE_CUDA:-0}" = 1 ]; then
+  cmake_args+=(-DFVVAE_CUDA=ON)
+  cuda_home=${CUDA_HOME:-/usr/local/cuda}
+  if [ ! -f "$cuda_home/include/cublas_v2.h" ]; then   # toolkit without cuBLAS/cuRAND
+    cmake_args+=(-DFVVAE_CUDA_LIBS_ROOT="$("$ROOT/scripts/cuda_libs.sh" --libs)")
+  fi
+fi
 log "configuring (cmake) and building Caffe with the FV-VAE layers"
 cmake "${cmake_args[@]}" >"$ROOT/build-configure.log" 2>&1 || { tail -40 "$ROOT/build-configure.log"; exit 1; }
 start=$(date +%s)

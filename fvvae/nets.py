@@ -1,0 +1,111 @@
+"""The FV-VAE nets and solver, written with pycaffe's NetSpec from a config.
+
+Train net (Figure 2a, Algorithm 1, eq. 8):
+  descriptor sets x (N x C x 1 x T) -> Dropout -> encoder MLP (1x1 convs) ->
+  mu_z -> GaussianSample -> z  [+ L_reg, weight lambda2]
+  z -> 1x1 conv to classes -> max over descriptors -> softmax loss (lambda3)
+  z -> decoder (1x1 Deconvolution K -> C) + ReLU -> mu_x ->
+  GaussianReconstructionLoss(x, mu_x)  (lambda1)
+
+Extract net (Figure 2b, eq. 13): the same layer names without sampling
+(z = mu_z), the reconstruction loss kept with weight 0 (it owns log sigma_x
+in the caffemodel) and FisherVector(x, mu_x, mu_z) sharing log sigma_x with it
+by parameter name; its second parameter is the FIM scale.
+"""
+
+LOG_SIGMA_X = "log_sigma_x"
+FIM_SCALE = "fim_scale"
+
+
+def _encoder(caffe, n, bottom, cfg):
+    L = caffe.layers
+    filler = dict(type="xavier")
+    top = bottom
+    for i, width in enumerate(cfg.encoder):
+        last = i == len(cfg.encoder) - 1
+        name = "mu_z" if last else "enc%d" % (i + 1)
+        conv = L.Convolution(top, num_output=int(width), kernel_size=1,
+                             weight_filler=filler, bias_filler=dict(type="constant"))
+        setattr(n, name, conv)
+        if not last and cfg.encoder_relu:
+            setattr(n, name + "_relu", L.ReLU(conv, in_place=True))
+        top = conv
+    return top
+
+
+def _decoder(caffe, n, z, cfg):
+    L = caffe.layers
+    n.mu_x = L.Deconvolution(z, convolution_param=dict(
+        num_output=cfg.channels, kernel_size=1, weight_filler=dict(type="xavier"),
+        bias_filler=dict(type="constant")))
+    n.mu_x_relu = L.ReLU(n.mu_x, in_place=True)
+    return n.mu_x
+
+
+def train_net(caffe, cfg):
+    L, P = caffe.layers, caffe.params
+    n = caffe.NetSpec()
+    if cfg.backend == "HDF5":
+        n.data, n.label = L.HDF5Data(source=cfg.source, batch_size=cfg.batch,
+                                     shuffle=True, ntop=2)
+    else:
+        n.data, n.label = L.Data(source=cfg.source, backend=P.Data.LMDB,
+                                 batch_size=cfg.batch, ntop=2)
+    bottom = n.data
+    if cfg.dropout > 0:
+        n.data_drop = L.Dropout(n.data, dropout_ratio=cfg.dropout)
+        bottom = n.data_drop
+    mu_z = _encoder(caffe, n, bottom, cfg)
+    n.z, n.loss_reg = L.GaussianSample(mu_z, ntop=2, loss_weight=[0, cfg.lambda2])
+    if cfg.lambda3 > 0:
+        n.cls = L.Convolution(n.z, num_output=cfg.classes, kernel_size=1,
+                              weight_filler=dict(type="xavier"))
+        n.cls_max = L.Pooling(n.cls, pool=P.Pooling.MAX, kernel_h=1, kernel_w=cfg.descriptors)
+        n.loss_cls = L.SoftmaxWithLoss(n.cls_max, n.label, loss_weight=cfg.lambda3)
+    else:
+        n.label_unused = L.Silence(n.label, ntop=0)
+    mu_x = _decoder(caffe, n, n.z, cfg)
+    n.loss_rec = L.GaussianReconstructionLoss(n.data, mu_x, loss_weight=cfg.lambda1,
+                                              param=[dict(name=LOG_SIGMA_X)])
+    return n.to_proto()
+
+
+def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=None):
+    """The extraction net. By default its input is a descriptor set blob
+    `data` (1 x C x 1 x T); prefix_layers(n) may instead build the input (a
+    trunk's map with SPP, say) and return the descriptor-set blob."""
+    L = caffe.layers
+    n = caffe.NetSpec()
+    if prefix_layers is None:
+        shape = input_shape or [1, cfg.channels, 1, cfg.descriptors]
+        setattr(n, input_blob, L.Input(shape=dict(dim=list(shape))))
+        x = getattr(n, input_blob)
+    else:
+        x = prefix_layers(n)
+    mu_z = _encoder(caffe, n, x, cfg)
+    mu_x = _decoder(caffe, n, mu_z, cfg)       # no sampling at extraction: z = mu_z
+    n.loss_rec = L.GaussianReconstructionLoss(x, mu_x, loss_weight=0,
+                                              param=[dict(name=LOG_SIGMA_X)])
+    n.fv = L.FisherVector(x, mu_x, mu_z, param=[dict(name=LOG_SIGMA_X, lr_mult=0),
+                                                 dict(name=FIM_SCALE, lr_mult=0)])
+    return n.to_proto()
+
+
+def solver_text(cfg, train_net_path, snapshot_prefix, mode="CPU"):
+    """AdaDelta with the paper's settings (section 5.2)."""
+    lines = [
+        'net: "%s"' % train_net_path,
+        'type: "AdaDelta"',
+        "base_lr: %g" % cfg.base_lr,
+        "momentum: %g" % cfg.momentum,
+        "delta: %g" % cfg.delta,
+        'lr_policy: "fixed"',
+        "max_iter: %d" % cfg.iterations,
+        "display: %d" % max(1, min(100, cfg.iterations // 50)),
+        "average_loss: 1",
+        "snapshot: %d" % cfg.snapshot,
+        'snapshot_prefix: "%s"' % snapshot_prefix,
+        "random_seed: %d" % cfg.seed,
+        "solver_mode: %s" % mode,
+    ]
+    return "\n".join(lines) + "\n"

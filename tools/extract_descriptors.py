@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""Runs a trunk over an image/frame list and writes the descriptor sets
+(N x C x 1 x T Datums) and labels to LMDB, for training on cached descriptors.
+
+    .venv/bin/python tools/extract_descriptors.py --trunk open_nsfw \
+        --list frames.txt --root DATA/ --out runs/x/descriptors_train.lmdb
+
+List lines: `PATH LABEL [GROUP]`. Resumable: items already in OUT are skipped,
+and each batch is committed at once. Progress on the terminal, log in OUT.log.
+"""
+import argparse
+import logging
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--trunk", default="open_nsfw",
+                    help="vgg19_pool5, vgg19_conv5_4, resnet152_res5c or open_nsfw (embedded)")
+    ap.add_argument("--weights", help="the trunk's caffemodel (else its environment variable)")
+    ap.add_argument("--list", required=True, help="image list: PATH LABEL [GROUP] per line")
+    ap.add_argument("--root", default="", help="folder the list's paths are relative to")
+    ap.add_argument("--out", required=True, help="output LMDB folder")
+    ap.add_argument("--mode", choices=("frame", "image"),
+                    help="descriptor sets: frame (SPP, 50) or image (every position); "
+                         "default frame for 7x7 maps, image for 28x28")
+    ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"),
+                    help="resize before cropping (default 240 320 at 224 input, else input size)")
+    ap.add_argument("--crop", type=int, help="centre crop (default the trunk's input size)")
+    ap.add_argument("--norm-scale", type=float, default=158.0,
+                    help="frame mode: the whole-map L2 norm after normalisation (authors: 158)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
+    args = ap.parse_args(argv)
+
+    import caffe
+    import numpy as np
+    from tqdm import tqdm
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.descriptors import descriptor_net_text
+    from fvvae.image_list import read_list
+    from fvvae.preprocess import load_image
+    from fvvae.trunks import TRUNKS, check_weights, trunk_definition, trunk_weights
+
+    if args.trunk not in TRUNKS:
+        ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
+    trunk = TRUNKS[args.trunk]
+    mode = args.mode or ("frame" if trunk.map_size == 7 else "image")
+    crop = trunk.input_size if args.crop is None else args.crop
+    resize = tuple(args.resize) if args.resize else (
+        (240, 320) if trunk.input_size == 224 else (trunk.input_size, trunk.input_size))
+    try:
+        items = read_list(args.list, args.root)
+        weights = trunk_weights(args.trunk, args.weights)
+    except (OSError, ValueError) as e:
+        ap.exit(2, "extract_descriptors: %s\n" % e)
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
+    logging.basicConfig(filename=args.out.rstrip("/") + ".log", level=logging.INFO,
+                        format="%(asctime)s %(message)s")
+    log = logging.getLogger("extract_descriptors")
+    if args.gpu is not None:
+        caffe.set_mode_gpu()
+        caffe.set_device(args.gpu)
+    else:
+        caffe.set_mode_cpu()
+
+    net_path = args.out.rstrip("/") + ".prototxt"
+    with open(net_path + ".tmp", "w") as f:
+        f.write(descriptor_net_text(caffe, trunk_definition(caffe, args.trunk), trunk, mode,
+                                    args.norm_scale))
+    os.replace(net_path + ".tmp", net_path)
+    try:
+        check_weights(caffe, net_path, weights)
+    except ValueError as e:
+        ap.exit(2, "extract_descriptors: %s\n" % e)
+    net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
+
+    store = DescriptorStore(args.out)
+    done = store.done_indices()
+    todo = [i for i in range(len(items)) if i not in done]
+    log.info("trunk %s (%s), mode %s, %d items, %d already done, resize %s crop %d",
+             args.trunk, weights, mode, len(items), len(done), resize, crop)
+    with tqdm(total=len(items), initial=len(done), desc="descriptors", unit="img") as bar:
+        for start in range(0, len(todo), args.batch):
+            batch = todo[start:start + args.batch]
+            try:
+                blob = np.stack([load_image(items[i].path, resize, crop, trunk.mean_bgr)
+                                 for i in batch])
+            except ValueError as e:
+                store.close()
+                ap.exit(2, "extract_descriptors: %s (the %d items before it are saved in %s)\n"
+                        % (e, len(store_done(args.out)), args.out))
+            net.blobs["data"].reshape(*blob.shape)
+            net.blobs["data"].data[...] = blob
+            sets = net.forward()["descriptors"]
+            store.put_batch(batch, sets, [items[i].label for i in batch])
+            bar.update(len(batch))
+    shape = store.read(0)[0].shape
+    log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)
+    print("%d descriptor sets, each %d x %d x %d, in %s" % ((len(store),) + shape + (args.out,)))
+    store.close()
+
+
+def store_done(path):
+    from fvvae.descriptor_store import DescriptorStore
+    s = DescriptorStore(path)
+    try:
+        return s.done_indices()
+    finally:
+        s.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+#!/usr/bin/env python
+"""Writes the FV-VAE train net, extract net and AdaDelta solver from a config.
+
+    .venv/bin/python tools/make_nets.py --config prototxt/configs/ucf101_vgg19_pool5.yaml \
+        --out runs/ucf101 --set source=runs/ucf101/descriptors_train.lmdb --set lambda3=0
+
+Writes OUT/train.prototxt, OUT/extract.prototxt, OUT/solver.prototxt and
+OUT/config.yaml (the resolved config), then train with
+`.venv/bin/caffe train -solver OUT/solver.prototxt`.
+"""
+import argparse
+import dataclasses
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", help="YAML config (keys: see fvvae/config.py)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config key (repeatable)")
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--gpu", action="store_true", help="solver_mode: GPU")
+    args = ap.parse_args(argv)
+    import yaml
+    import caffe
+    from fvvae.config import load_config
+    from fvvae.nets import extract_net, solver_text, train_net
+    try:
+        cfg = load_config(args.config, args.set)
+    except (OSError, ValueError) as e:
+        ap.exit(2, "make_nets: %s\n" % e)
+    if cfg.source and not os.path.exists(cfg.source):
+        ap.exit(2, "make_nets: source %s does not exist (make it with "
+                   "tools/extract_descriptors.py)\n" % cfg.source)
+    os.makedirs(args.out, exist_ok=True)
+    out = os.path.abspath(args.out)
+    files = {
+        "train.prototxt": 'name: "fv_vae_train"\n' + str(train_net(caffe, cfg)),
+        "extract.prototxt": 'name: "fv_vae_extract"\n' + str(extract_net(caffe, cfg)),
+        "solver.prototxt": solver_text(cfg, os.path.join(out, "train.prototxt"),
+                                       os.path.join(out, "snapshots", "fv_vae"),
+                                       "GPU" if args.gpu else "CPU"),
+        "config.yaml": yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False),
+    }
+    os.makedirs(os.path.join(out, "snapshots"), exist_ok=True)
+    for name, text in files.items():
+        path = os.path.join(out, name)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+        print("wrote", path)
+    print("K = %d, raw FV dimension C*(K+1) = %d" % (cfg.latent, cfg.fv_dim))
+
+
+if __name__ == "__main__":
+    main()
