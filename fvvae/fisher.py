@@ -1,0 +1,68 @@
+"""Fisher Vectors from a trained FV-VAE extract net (paper eq. 11-13).
+
+* raw FVs: the extract net's `fv` blob for each descriptor set; a video's FV is
+  the mean of its frames' FVs (eq. 13 is linear, section 4);
+* the FIM scale (eq. 12, diagonal): estimated on training FVs only, written
+  into the FisherVector layer's second parameter blob:
+    norm           1 / ||column||_2 over the training rows (the authors' code),
+    second-moment  1 / sqrt(mean of squares) = F_ii^(-1/2) of eq. 12,
+    variance       1 / standard deviation of the column;
+  each with a floor of 1e-10 on the divisor;
+* the classifier's normalisation (section 5.2): signed square root, then L2.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+FLOOR = 1e-10
+FIM_METHODS = ("norm", "second-moment", "variance")
+
+
+def groups_of(store_indices, items=None):
+    """OrderedDict group -> [indices], in order of first appearance. Without a
+    list every descriptor set is its own group."""
+    groups = OrderedDict()
+    for i in store_indices:
+        key = items[i].group if items is not None else str(i)
+        groups.setdefault(key, []).append(i)
+    return groups
+
+
+def net_fvs(net, sets):
+    """Runs the extract net on a stack of descriptor sets (B x C x 1 x T)."""
+    net.blobs["data"].reshape(*sets.shape)
+    net.blobs["data"].data[...] = sets
+    return net.forward()["fv"].astype(np.float64)
+
+
+def group_fvs(net, store, groups, batch=32, skip=0):
+    """Yields (group, label, mean FV) for each group after the first `skip`."""
+    for key, indices in list(groups.items())[skip:]:
+        total = None
+        label = None
+        for start in range(0, len(indices), batch):
+            part = [store.read(i) for i in indices[start:start + batch]]
+            fv = net_fvs(net, np.stack([x for x, _ in part])).sum(axis=0)
+            total = fv if total is None else total + fv
+            label = part[0][1]
+        yield key, label, total / len(indices)
+
+
+def fim_scale(sum_sq, total, count, method="norm"):
+    if method == "norm":
+        divisor = np.sqrt(sum_sq)
+    elif method == "second-moment":
+        divisor = np.sqrt(sum_sq / count)
+    elif method == "variance":
+        mean = total / count
+        divisor = np.sqrt(np.maximum(sum_sq / count - mean ** 2, 0))
+    else:
+        raise ValueError("FIM method must be one of %s, not %r" % (FIM_METHODS, method))
+    return 1.0 / np.maximum(divisor, FLOOR)
+
+
+def signed_sqrt_l2(fv):
+    """sign(x) sqrt(|x|), then each row to unit L2 norm (section 5.2)."""
+    fv = np.sign(fv) * np.sqrt(np.abs(fv))
+    norms = np.linalg.norm(fv, axis=-1, keepdims=True)
+    return fv / np.maximum(norms, FLOOR)

@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+"""Estimates the diagonal Fisher-information scale (eq. 12) from the raw FVs
+of the training descriptor sets only, and writes it into the FisherVector
+layer's scale blob of a new caffemodel.
+
+    .venv/bin/python tools/estimate_fim.py --net OUT/extract.prototxt \
+        --weights OUT/snapshots/fv_vae_iter_5000.caffemodel \
+        --source OUT/descriptors_train.lmdb --list train_frames.txt --out OUT/fv_vae_fim.caffemodel
+
+With --list (PATH LABEL GROUP lines, the list the descriptors came from) the
+rows are per-video means, as the authors computed them; else one per set.
+"""
+import argparse
+import logging
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--net", required=True, help="the extract net (tools/make_nets.py)")
+    ap.add_argument("--weights", required=True, help="trained caffemodel")
+    ap.add_argument("--source", required=True, help="training descriptor sets (LMDB)")
+    ap.add_argument("--list", help="the image list of --source, to average frames per video")
+    ap.add_argument("--root", default="")
+    ap.add_argument("--method", choices=("norm", "second-moment", "variance"), default="norm")
+    ap.add_argument("--out", required=True, help="caffemodel to write")
+    ap.add_argument("--batch", type=int, default=32)
+    args = ap.parse_args(argv)
+    import caffe
+    import numpy as np
+    from tqdm import tqdm
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.fisher import fim_scale, group_fvs, groups_of
+    from fvvae.image_list import read_list
+
+    for path in (args.net, args.weights, args.source):
+        if not os.path.exists(path):
+            ap.exit(2, "estimate_fim: %s does not exist\n" % path)
+    logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
+                        format="%(asctime)s %(message)s")
+    caffe.set_mode_cpu()
+    net = caffe.Net(args.net, weights=args.weights, phase=caffe.TEST)
+    net.params["fv"][1].data[...] = 1.0          # raw FVs: no scale yet
+    store = DescriptorStore(args.source, readonly=True)
+    items = read_list(args.list, args.root) if args.list else None
+    groups = groups_of(sorted(store.done_indices()), items)
+    dim = net.params["fv"][1].data.size
+    sum_sq, total = np.zeros(dim), np.zeros(dim)
+    for _, _, fv in tqdm(group_fvs(net, store, groups, args.batch), total=len(groups),
+                         desc="FIM", unit="set" if items is None else "video"):
+        sum_sq += fv ** 2
+        total += fv
+    scale = fim_scale(sum_sq, total, len(groups), args.method)
+    net.params["fv"][1].data[...] = scale
+    net.save(args.out + ".tmp")
+    os.replace(args.out + ".tmp", args.out)
+    msg = ("FIM (%s) from %d training rows: scale in [%.3g, %.3g], written to %s"
+           % (args.method, len(groups), scale.min(), scale.max(), args.out))
+    logging.info(msg)
+    print(msg)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Extracts one FV per image, or per video (the mean of its frames' FVs), from
+cached descriptor sets with a trained FV-VAE extract net, into an HDF5 file:
+`fv` (rows x C(K+1), as the net gives them, FIM-scaled), `labels`, `ids`, and
+unless --no-normalize `fv_normalized` (signed square root, then L2).
+
+    .venv/bin/python tools/extract_fv.py --net OUT/extract.prototxt \
+        --weights OUT/fv_vae_fim.caffemodel --source OUT/descriptors_test.lmdb \
+        --list test_frames.txt --out OUT/fv_test.h5
+
+Resumable: rows are flushed as they are done and a re-run continues after the
+last complete one.
+"""
+import argparse
+import logging
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--net", required=True)
+    ap.add_argument("--weights", required=True, help="caffemodel with the FIM scale")
+    ap.add_argument("--source", required=True, help="descriptor sets (LMDB)")
+    ap.add_argument("--list", help="the image list of --source: one FV per GROUP (video)")
+    ap.add_argument("--root", default="")
+    ap.add_argument("--out", required=True, help="HDF5 file")
+    ap.add_argument("--no-normalize", action="store_true",
+                    help="keep only the raw (FIM-scaled) FVs")
+    ap.add_argument("--batch", type=int, default=32)
+    args = ap.parse_args(argv)
+    import caffe
+    import h5py
+    import numpy as np
+    from tqdm import tqdm
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.fisher import group_fvs, groups_of, signed_sqrt_l2
+    from fvvae.image_list import read_list
+
+    for path in (args.net, args.weights, args.source):
+        if not os.path.exists(path):
+            ap.exit(2, "extract_fv: %s does not exist\n" % path)
+    logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
+                        format="%(asctime)s %(message)s")
+    caffe.set_mode_cpu()
+    net = caffe.Net(args.net, weights=args.weights, phase=caffe.TEST)
+    store = DescriptorStore(args.source, readonly=True)
+    items = read_list(args.list, args.root) if args.list else None
+    groups = groups_of(sorted(store.done_indices()), items)
+    dim = net.params["fv"][1].data.size
+    rows = len(groups)
+    with h5py.File(args.out, "a") as h5:
+        if "fv" not in h5:
+            h5.create_dataset("fv", (rows, dim), "f4", chunks=(1, dim))
+            h5.create_dataset("labels", (rows,), "i8")
+            h5.create_dataset("ids", (rows,), h5py.string_dtype())
+            if not args.no_normalize:
+                h5.create_dataset("fv_normalized", (rows, dim), "f4", chunks=(1, dim))
+            h5.attrs["done"] = 0
+        elif h5["fv"].shape != (rows, dim):
+            ap.exit(2, "extract_fv: %s holds %s FVs, this run makes %s; remove it or pick "
+                       "another --out\n" % (args.out, h5["fv"].shape, (rows, dim)))
+        done = int(h5.attrs["done"])
+        logging.info("%d rows of %d, %d already done", rows, dim, done)
+        for row, (key, label, fv) in enumerate(
+                tqdm(group_fvs(net, store, groups, args.batch, skip=done), total=rows,
+                     initial=done, desc="FV", unit="row"), start=done):
+            h5["fv"][row] = fv
+            h5["labels"][row] = label
+            h5["ids"][row] = key
+            if "fv_normalized" in h5:
+                h5["fv_normalized"][row] = signed_sqrt_l2(fv)
+            h5.attrs["done"] = row + 1   # after the row: a crash re-does at most one
+            h5.flush()
+    msg = "%d FVs of dimension %d in %s" % (rows, dim, args.out)
+    logging.info(msg)
+    print(msg)
+
+
+if __name__ == "__main__":
+    main()
