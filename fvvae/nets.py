@@ -42,7 +42,30 @@ def _decoder(caffe, n, z, cfg):
     return n.mu_x
 
 
+def _train_head(caffe, n, x, label, cfg):
+    """The FV-VAE training layers on descriptor sets x with labels."""
+    L, P = caffe.layers, caffe.params
+    bottom = x
+    if cfg.dropout > 0:
+        n.x_drop = L.Dropout(x, dropout_ratio=cfg.dropout)
+        bottom = n.x_drop
+    mu_z = _encoder(caffe, n, bottom, cfg)
+    n.z, n.loss_reg = L.GaussianSample(mu_z, ntop=2, loss_weight=[0, cfg.lambda2])
+    if cfg.lambda3 > 0:
+        n.cls = L.Convolution(n.z, num_output=cfg.classes, kernel_size=1,
+                              weight_filler=dict(type="xavier"))
+        n.cls_max = L.Pooling(n.cls, pool=P.Pooling.MAX, kernel_h=1, kernel_w=cfg.descriptors)
+        n.loss_cls = L.SoftmaxWithLoss(n.cls_max, label, loss_weight=cfg.lambda3)
+    else:
+        n.label_unused = L.Silence(label, ntop=0)
+    mu_x = _decoder(caffe, n, n.z, cfg)
+    # the decoder rebuilds the complete input x, not the dropped-out one (5.2)
+    n.loss_rec = L.GaussianReconstructionLoss(x, mu_x, loss_weight=cfg.lambda1,
+                                              param=[dict(name=LOG_SIGMA_X)])
+
+
 def train_net(caffe, cfg):
+    """Training on cached descriptor sets (tools/extract_descriptors.py)."""
     L, P = caffe.layers, caffe.params
     n = caffe.NetSpec()
     if cfg.backend == "HDF5":
@@ -51,23 +74,48 @@ def train_net(caffe, cfg):
     else:
         n.data, n.label = L.Data(source=cfg.source, backend=P.Data.LMDB,
                                  batch_size=cfg.batch, ntop=2)
-    bottom = n.data
-    if cfg.dropout > 0:
-        n.data_drop = L.Dropout(n.data, dropout_ratio=cfg.dropout)
-        bottom = n.data_drop
-    mu_z = _encoder(caffe, n, bottom, cfg)
-    n.z, n.loss_reg = L.GaussianSample(mu_z, ntop=2, loss_weight=[0, cfg.lambda2])
-    if cfg.lambda3 > 0:
-        n.cls = L.Convolution(n.z, num_output=cfg.classes, kernel_size=1,
-                              weight_filler=dict(type="xavier"))
-        n.cls_max = L.Pooling(n.cls, pool=P.Pooling.MAX, kernel_h=1, kernel_w=cfg.descriptors)
-        n.loss_cls = L.SoftmaxWithLoss(n.cls_max, n.label, loss_weight=cfg.lambda3)
-    else:
-        n.label_unused = L.Silence(n.label, ntop=0)
-    mu_x = _decoder(caffe, n, n.z, cfg)
-    n.loss_rec = L.GaussianReconstructionLoss(n.data, mu_x, loss_weight=cfg.lambda1,
-                                              param=[dict(name=LOG_SIGMA_X)])
+    _train_head(caffe, n, n.data, n.label, cfg)
     return n.to_proto()
+
+
+def frozen(net_param):
+    """Sets lr_mult and decay_mult 0 on every learnable blob of every layer:
+    the trunk's convolutions stay as trained on ImageNet."""
+    counts = {"Convolution": 2, "InnerProduct": 2, "Scale": 2, "BatchNorm": 3,
+              "Deconvolution": 2, "PReLU": 1, "Bias": 1}
+    for layer in net_param.layer:
+        if layer.type in counts:
+            del layer.param[:]
+            for _ in range(counts[layer.type]):
+                layer.param.add(lr_mult=0, decay_mult=0)
+    return net_param
+
+
+def train_net_with_trunk(caffe, cfg, trunk_text, trunk, mode, image_list, root="",
+                         resize=(240, 320), crop=224, norm_scale=158.0):
+    """Training from images with the trunk in the graph, its parameters frozen
+    (lr_mult 0), as the authors trained: ImageData -> trunk -> descriptor set
+    -> the FV-VAE training layers."""
+    from caffe.proto import caffe_pb2
+    from google.protobuf import text_format
+    from fvvae.descriptors import descriptor_net_text
+    L = caffe.layers
+    n = caffe.NetSpec()
+    n.data, n.label = L.ImageData(
+        source=image_list, root_folder=root, batch_size=cfg.batch, shuffle=True,
+        new_height=resize[0], new_width=resize[1], ntop=2,
+        transform_param=dict(crop_size=crop, mean_value=list(trunk.mean_bgr)))
+    net = n.to_proto()
+    body = caffe_pb2.NetParameter()
+    text_format.Merge(descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale), body)
+    frozen(body)
+    net.layer.extend(l for l in body.layer if l.type != "Input")
+    head = caffe.NetSpec()
+    head.descriptors = L.Input(shape=dict(dim=[1, cfg.channels, 1, cfg.descriptors]))
+    head.label = L.Input(shape=dict(dim=[1]))
+    _train_head(caffe, head, head.descriptors, head.label, cfg)
+    net.layer.extend(l for l in head.to_proto().layer if l.type != "Input")
+    return net
 
 
 def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=None):

@@ -143,3 +143,47 @@ def test_interrupted_extraction_resumes_without_loss_or_redo(descriptors, tmp_pa
     assert len(a) == 10
     for i in range(10):
         np.testing.assert_array_equal(a.read(i)[0], b.read(i)[0])
+
+
+def test_training_with_the_trunk_in_the_graph_keeps_it_frozen(caffe, descriptors, tmp_path):
+    from fvvae.trunks import embedded_trunk_files
+    _, lst = descriptors
+    run = tmp_path / "trunk_run"
+    tool("make_nets.py", "--out", run, "--set", "channels=1024", "--set", "encoder=[64, 16]",
+         "--set", "classes=2", "--set", "batch=2", "--set", "iterations=10",
+         "--set", "snapshot=10", "--trunk", "open_nsfw", "--trunk-list", lst)
+    _, trunk_model = embedded_trunk_files()
+    res = subprocess.run([str(CAFFE_TOOL), "train", "-solver", str(run / "solver_with_trunk.prototxt"),
+                          "-weights", trunk_model], capture_output=True, text=True, timeout=1800)
+    assert res.returncode == 0, res.stderr[-3000:]
+    net = str(run / "train_with_trunk.prototxt")
+    before = caffe.Net(net, caffe.TRAIN, weights=trunk_model)
+    after = caffe.Net(net, caffe.TRAIN,
+                      weights=str(run / "snapshots" / "fv_vae_with_trunk_iter_10.caffemodel"))
+    for layer in ("conv_1", "conv_stage3_block2_branch2c", "scale_stage3_block2_branch2c"):
+        for b0, b1 in zip(before.params[layer], after.params[layer]):
+            np.testing.assert_array_equal(b0.data, b1.data)
+    assert not np.array_equal(before.params["mu_z"][0].data, after.params["mu_z"][0].data)
+
+
+def test_same_seed_same_fv(caffe, descriptors, tmp_path):
+    """Two trainings with the same seed give the same FVs (CPU)."""
+    from fvvae.descriptor_store import DescriptorStore
+    d, _ = descriptors
+    fvs = []
+    for run in ("one", "two"):
+        out = tmp_path / run
+        tool("make_nets.py", "--out", out, "--set", "source=%s" % (d / "desc.lmdb"),
+             "--set", "channels=1024", "--set", "encoder=[64, 16]", "--set", "classes=2",
+             "--set", "batch=4", "--set", "iterations=50", "--set", "snapshot=50",
+             "--set", "seed=7")
+        res = subprocess.run([str(CAFFE_TOOL), "train", "-solver", str(out / "solver.prototxt")],
+                             capture_output=True, text=True, timeout=1800)
+        assert res.returncode == 0, res.stderr[-2000:]
+        net = caffe.Net(str(out / "extract.prototxt"), caffe.TEST,
+                        weights=str(out / "snapshots" / "fv_vae_iter_50.caffemodel"))
+        x, _ = DescriptorStore(str(d / "desc.lmdb"), readonly=True).read(3)
+        net.blobs["data"].data[...] = x[None]
+        fvs.append(net.forward()["fv"].copy())
+    assert np.abs(fvs[0]).max() > 0
+    np.testing.assert_allclose(fvs[0], fvs[1], rtol=1e-5, atol=1e-6 * np.abs(fvs[0]).max())

@@ -24,6 +24,11 @@ def main(argv=None):
                     help="override a config key (repeatable)")
     ap.add_argument("--out", required=True, help="output folder")
     ap.add_argument("--gpu", action="store_true", help="solver_mode: GPU")
+    ap.add_argument("--trunk", help="also write train_with_trunk.prototxt (+ solver): images -> "
+                    "this trunk (frozen, lr_mult 0) -> descriptor sets -> FV-VAE")
+    ap.add_argument("--trunk-list", help="image list for the trunk net (PATH LABEL per line)")
+    ap.add_argument("--trunk-root", default="", help="folder the trunk list's paths start from")
+    ap.add_argument("--mode", choices=("frame", "image"), help="descriptor sets of the trunk net")
     args = ap.parse_args(argv)
     import yaml
     import caffe
@@ -46,6 +51,31 @@ def main(argv=None):
                                        "GPU" if args.gpu else "CPU"),
         "config.yaml": yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False),
     }
+    if args.trunk:
+        from fvvae.nets import train_net_with_trunk
+        from fvvae.trunks import TRUNKS, trunk_definition
+        if args.trunk not in TRUNKS or not args.trunk_list:
+            ap.exit(2, "make_nets: --trunk takes one of %s and needs --trunk-list\n"
+                    % ", ".join(TRUNKS))
+        trunk = TRUNKS[args.trunk]
+        mode = args.mode or ("frame" if trunk.map_size == 7 else "image")
+        resize = (240, 320) if trunk.input_size == 224 else (trunk.input_size,) * 2
+        # Caffe's ImageData reads `PATH LABEL` (it splits at the last space):
+        # write a checked copy of our `PATH LABEL [GROUP]` list with full paths.
+        from fvvae.image_list import read_list
+        try:
+            items = read_list(args.trunk_list, args.trunk_root)
+        except (OSError, ValueError) as e:
+            ap.exit(2, "make_nets: %s\n" % e)
+        image_list = os.path.join(out, "train_with_trunk_images.txt")
+        files["train_with_trunk_images.txt"] = "".join(
+            "%s %d\n" % (os.path.abspath(it.path), it.label) for it in items)
+        net = train_net_with_trunk(caffe, cfg, trunk_definition(caffe, args.trunk), trunk,
+                                   mode, image_list, "", resize, trunk.input_size)
+        files["train_with_trunk.prototxt"] = 'name: "fv_vae_train_with_trunk"\n' + str(net)
+        files["solver_with_trunk.prototxt"] = solver_text(
+            cfg, os.path.join(out, "train_with_trunk.prototxt"),
+            os.path.join(out, "snapshots", "fv_vae_with_trunk"), "GPU" if args.gpu else "CPU")
     os.makedirs(os.path.join(out, "snapshots"), exist_ok=True)
     for name, text in files.items():
         path = os.path.join(out, name)
