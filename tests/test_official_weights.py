@@ -2,6 +2,7 @@
 their extraction formula (shared/reference/fv-vae-official/README.md, steps
 2 to 5), evaluated here directly in NumPy from the .mat file."""
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -9,8 +10,9 @@ import pytest
 import scipy.io
 
 from conftest import ROOT
+from fvvae.paths import official_dir
 
-OFFICIAL = ROOT.parent / "shared" / "reference" / "fv-vae-official"
+OFFICIAL = Path(official_dir())
 SPLITS = [OFFICIAL / ("caffe_vae_weights_ucf101_split%d_vgg19.mat" % i) for i in (1, 2, 3)]
 
 

@@ -6,14 +6,16 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
 from conftest import CAFFE_TOOL, ROOT
+from fvvae.paths import official_dir
 
-FRAMES = ROOT.parent / "shared" / "reference" / "fv-vae-official" / "example_frames"
+FRAMES = Path(official_dir()) / "example_frames"
 PY = sys.executable
 
 
