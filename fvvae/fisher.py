@@ -10,6 +10,7 @@
   each with a floor of 1e-10 on the divisor;
 * the classifier's normalisation (section 5.2): signed square root, then L2.
 """
+import os
 from collections import OrderedDict
 
 import numpy as np
@@ -66,3 +67,19 @@ def signed_sqrt_l2(fv):
     fv = np.sign(fv) * np.sqrt(np.abs(fv))
     norms = np.linalg.norm(fv, axis=-1, keepdims=True)
     return fv / np.maximum(norms, FLOOR)
+
+
+def open_extraction(caffe, net_path, weights, source, list_path=None, root=""):
+    """The extract net with its weights, the descriptor store and the groups
+    (videos with a list, else single sets) that FIM estimation and FV
+    extraction iterate over. Raises FileNotFoundError naming a missing input."""
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.image_list import read_list
+    for path in (net_path, weights, source):
+        if not os.path.exists(path):
+            raise FileNotFoundError("%s does not exist" % path)
+    caffe.set_mode_cpu()
+    net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
+    store = DescriptorStore(source, readonly=True)
+    items = read_list(list_path, root) if list_path else None
+    return net, store, groups_of(sorted(store.done_indices()), items)

@@ -33,25 +33,20 @@ def main(argv=None):
     import caffe
     import numpy as np
     from tqdm import tqdm
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.fisher import fim_scale, group_fvs, groups_of
-    from fvvae.image_list import read_list
+    from fvvae.fisher import fim_scale, group_fvs, open_extraction
 
-    for path in (args.net, args.weights, args.source):
-        if not os.path.exists(path):
-            ap.exit(2, "estimate_fim: %s does not exist\n" % path)
+    try:
+        net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
+                                             args.list, args.root)
+    except (OSError, ValueError) as e:
+        ap.exit(2, "estimate_fim: %s\n" % e)
     logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
                         format="%(asctime)s %(message)s")
-    caffe.set_mode_cpu()
-    net = caffe.Net(args.net, weights=args.weights, phase=caffe.TEST)
     net.params["fv"][1].data[...] = 1.0          # raw FVs: no scale yet
-    store = DescriptorStore(args.source, readonly=True)
-    items = read_list(args.list, args.root) if args.list else None
-    groups = groups_of(sorted(store.done_indices()), items)
     dim = net.params["fv"][1].data.size
     sum_sq, total = np.zeros(dim), np.zeros(dim)
     for _, _, fv in tqdm(group_fvs(net, store, groups, args.batch), total=len(groups),
-                         desc="FIM", unit="set" if items is None else "video"):
+                         desc="FIM", unit="video" if args.list else "set"):
         sum_sq += fv ** 2
         total += fv
     scale = fim_scale(sum_sq, total, len(groups), args.method)

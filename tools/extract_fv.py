@@ -36,20 +36,15 @@ def main(argv=None):
     import h5py
     import numpy as np
     from tqdm import tqdm
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.fisher import group_fvs, groups_of, signed_sqrt_l2
-    from fvvae.image_list import read_list
+    from fvvae.fisher import group_fvs, open_extraction, signed_sqrt_l2
 
-    for path in (args.net, args.weights, args.source):
-        if not os.path.exists(path):
-            ap.exit(2, "extract_fv: %s does not exist\n" % path)
+    try:
+        net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
+                                             args.list, args.root)
+    except (OSError, ValueError) as e:
+        ap.exit(2, "extract_fv: %s\n" % e)
     logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
                         format="%(asctime)s %(message)s")
-    caffe.set_mode_cpu()
-    net = caffe.Net(args.net, weights=args.weights, phase=caffe.TEST)
-    store = DescriptorStore(args.source, readonly=True)
-    items = read_list(args.list, args.root) if args.list else None
-    groups = groups_of(sorted(store.done_indices()), items)
     dim = net.params["fv"][1].data.size
     rows = len(groups)
     with h5py.File(args.out, "a") as h5:
