@@ -20,7 +20,7 @@ log() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
   libboost-system-dev libboost-thread-dev libboost-filesystem-dev libboost-python-dev
   libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev
-  liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev)
+  liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev)
 PY=${FVVAE_PYTHON:-python3}
 if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then APT_PACKAGES+=(python3-venv); fi
 if ! "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
@@ -47,11 +47,13 @@ if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
   "$PY" -m venv "$VENV"
 fi
 req_stamp="$VENV/.fvvae-requirements.sha256"
-req_sum=$(sha256sum requirements.txt | cut -d' ' -f1)
+req_sum=$(cat requirements.txt requirements-vlfeat.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$req_stamp" 2>/dev/null)" != "$req_sum" ]; then
   log "installing Python pins (requirements.txt)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -r requirements.txt
+  # cyvlfeat compiles against Debian's VLFeat with the numpy and Cython above
+  "$VENV/bin/python" -m pip install -q --no-build-isolation -r requirements-vlfeat.txt
   echo "$req_sum" > "$req_stamp"
 fi
 

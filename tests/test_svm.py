@@ -1,0 +1,68 @@
+"""liblinear on the empirical kernel map takes the same decisions as liblinear
+on the features themselves (-s 3, hinge loss, C = 100, -B 1), and bad inputs
+are named."""
+import numpy as np
+import pytest
+
+from fvvae.svm import (KernelMapOneVsAll, LiblinearOneVsAll, check_classes, check_features,
+                       linear_kernel, normalize_rows)
+
+
+def problem(seed, n_train=600, n_test=600, dims=2000, classes=6, separation=0.08):
+    """Non-negative features (like pooled activations) from class prototypes,
+    more dimensions than rows as at UCF101 scale."""
+    rng = np.random.default_rng(seed)
+    protos = rng.gamma(1.0, 1.0, (classes, dims))
+    def draw(n):
+        y = rng.integers(0, classes, n)
+        x = (separation * protos[y] * rng.gamma(2.0, 0.5, (n, dims))
+             + rng.gamma(1.0, 1.5, (n, dims)))
+        return x, y
+    (xtr, ytr), (xte, yte) = draw(n_train), draw(n_test)
+    return normalize_rows(xtr), ytr, normalize_rows(xte), yte, classes
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kernel_svm_agrees_with_liblinear(seed):
+    xtr, ytr, xte, yte, classes = problem(seed)
+    ker = KernelMapOneVsAll().fit(linear_kernel(xtr), ytr, classes)
+    s_ker = ker.decision(linear_kernel(xte, xtr))
+    lin = LiblinearOneVsAll().fit(xtr, ytr, classes)
+    s_lin = lin.decision(xte)
+    pred_ker, pred_lin = s_ker.argmax(1), s_lin.argmax(1)
+    agreement = np.mean(pred_ker == pred_lin)
+    acc_ker, acc_lin = np.mean(pred_ker == yte), np.mean(pred_lin == yte)
+    assert 0.3 < acc_lin < 0.99, acc_lin        # a problem that is neither trivial nor hopeless
+    assert agreement >= 0.99, (agreement, acc_ker, acc_lin)
+    assert abs(acc_ker - acc_lin) <= 0.005, (acc_ker, acc_lin)
+    # the binary one-vs-all decisions agree too
+    assert np.mean(np.sign(s_ker) == np.sign(s_lin)) >= 0.99
+
+
+def test_streamed_kernel_equals_in_memory_product():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((70, 9)), rng.standard_normal((50, 9))
+
+    class Rows:
+        rows = 70
+        def __call__(self, s):
+            return a[s]
+
+    np.testing.assert_allclose(linear_kernel(Rows(), block=16), a @ a.T, rtol=1e-12)
+    np.testing.assert_allclose(linear_kernel(a, b, block=16), a @ b.T, rtol=1e-12)
+
+
+def test_normalize_rows_is_signed_sqrt_then_l2():
+    x = np.array([[4.0, -9.0, 0.0], [0.0, 0.0, 0.0]])
+    y = normalize_rows(x)
+    np.testing.assert_allclose(y[0], np.array([2.0, -3.0, 0.0]) / np.sqrt(13.0))
+    assert np.all(y[1] == 0)                   # an all-zero row stays zero, no NaN
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="train features: 1 rows hold NaN or Inf"):
+        check_features(np.array([[1.0, np.nan], [0.0, 1.0]]), "train features")
+    with pytest.raises(ValueError, match=r"classes \[2\] have no training example"):
+        check_classes(np.array([0, 1, 1, 3]), np.array([0, 2]), 4)
+    with pytest.raises(ValueError, match=r"test labels \[5\] are outside 0..3"):
+        check_classes(np.array([0, 1, 2, 3]), np.array([5]), 4)
