@@ -53,9 +53,10 @@ def image_descriptor_set(caffe, bottom):
     return flat, L.Normalize(flat, normalize_param=dict(across_spatial=False, scale=1.0))
 
 
-def descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale=158.0):
+def descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale=158.0, with_global=False):
     """A trunk's definition followed by the descriptor-set layers; the output
-    blob `descriptors` is N x C x 1 x T."""
+    blob `descriptors` is N x C x 1 x T. with_global adds the trunk's global
+    activation layers (fvvae.trunks.global_layers)."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
     L = caffe.layers
@@ -73,4 +74,7 @@ def descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale=158.0):
     net = caffe_pb2.NetParameter()
     text_format.Merge(trunk_text, net)
     net.layer.extend(head.layer)
+    if with_global:
+        from fvvae.trunks import global_layers
+        net.layer.extend(global_layers(caffe, trunk)[0].layer)
     return text_format.MessageToString(net)

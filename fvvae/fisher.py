@@ -8,7 +8,8 @@
     second-moment  1 / sqrt(mean of squares) = F_ii^(-1/2) of eq. 12,
     variance       1 / standard deviation of the column;
   each with a floor of 1e-10 on the divisor;
-* the classifier's normalisation (section 5.2): signed square root, then L2.
+* the classifier's normalisation (signed square root, then L2) is
+  fvvae.svm.normalize_rows.
 """
 import os
 from collections import OrderedDict
@@ -62,13 +63,6 @@ def fim_scale(sum_sq, total, count, method="norm"):
     return 1.0 / np.maximum(divisor, FLOOR)
 
 
-def signed_sqrt_l2(fv):
-    """sign(x) sqrt(|x|), then each row to unit L2 norm (section 5.2)."""
-    fv = np.sign(fv) * np.sqrt(np.abs(fv))
-    norms = np.linalg.norm(fv, axis=-1, keepdims=True)
-    return fv / np.maximum(norms, FLOOR)
-
-
 def open_extraction(caffe, net_path, weights, source, list_path=None, root=""):
     """The extract net with its weights, the descriptor store and the groups
     (videos with a list, else single sets) that FIM estimation and FV
@@ -81,5 +75,5 @@ def open_extraction(caffe, net_path, weights, source, list_path=None, root=""):
     caffe.set_mode_cpu()
     net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
     store = DescriptorStore(source, readonly=True)
-    items = read_list(list_path, root) if list_path else None
+    items = read_list(list_path, root, check_files=False) if list_path else None
     return net, store, groups_of(sorted(store.done_indices()), items)

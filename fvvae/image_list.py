@@ -16,7 +16,9 @@ class Item:
     group: str
 
 
-def read_list(list_path, root=""):
+def read_list(list_path, root="", check_files=True):
+    """Items of a list; check_files: every PATH must exist (extraction needs the
+    images; encoding and FV extraction only the labels and groups)."""
     if not os.path.isfile(list_path):
         raise FileNotFoundError("%s: the image list does not exist" % list_path)
     items = []
@@ -35,7 +37,7 @@ def read_list(list_path, root=""):
                 raise ValueError("%s:%d: label %r is not an integer"
                                  % (list_path, lineno, parts[1])) from None
             path = parts[0] if os.path.isabs(parts[0]) else os.path.join(root, parts[0])
-            if not os.path.isfile(path):
+            if check_files and not os.path.isfile(path):
                 raise FileNotFoundError("%s:%d: %s does not exist" % (list_path, lineno, path))
             items.append(Item(path, label, parts[2] if len(parts) == 3 else parts[0]))
     if not items:

@@ -165,6 +165,31 @@ def resnet152(caffe, input_size=224):
     return n.to_proto()
 
 
+def global_layers(caffe, trunk):
+    """Layers that give the trunk's global activation (the GA baseline) from
+    its map: fc6 -> fc7 (+ReLU) for VGG_19 at 224 input, as in the released
+    model; global average pooling otherwise. Returns (NetParameter, blob)."""
+    L, P = caffe.layers, caffe.params
+    n = caffe.NetSpec()
+    setattr(n, trunk.cut_blob, L.Input(shape=dict(dim=[1, trunk.channels, trunk.map_size,
+                                                       trunk.map_size])))
+    top = getattr(n, trunk.cut_blob)
+    if trunk.name.startswith("vgg19"):
+        if trunk.cut_blob != "pool5":
+            raise ValueError("GA of VGG_19 is fc7 at 224 input: use --trunk vgg19_pool5")
+        n.fc6 = L.InnerProduct(top, num_output=4096)
+        n.relu6 = L.ReLU(n.fc6, in_place=True)
+        n.fc7 = L.InnerProduct(n.fc6, num_output=4096)
+        n.relu7 = L.ReLU(n.fc7, in_place=True)
+        blob = "fc7"
+    else:
+        n.global_pool = L.Pooling(top, pool=P.Pooling.AVE, global_pooling=True)
+        blob = "global_pool"
+    net = n.to_proto()
+    del net.layer[0]
+    return net, blob
+
+
 def trunk_definition(caffe, name):
     """NetParameter text of a trunk's deploy definition, cut at its map."""
     from caffe.proto import caffe_pb2

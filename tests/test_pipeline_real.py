@@ -86,19 +86,19 @@ def test_train_fim_extract_on_real_descriptors(descriptors, tmp_path):
              run / "fim.caffemodel", "--source", d / "desc.lmdb", "--list", lst,
              "--out", run / out)
     with h5py.File(run / "a.h5") as a, h5py.File(run / "b.h5") as b:
-        assert a["fv"].shape == (2, 1024 * 33)
+        assert a["features"].shape == (2, 1024 * 33)
         assert list(a["ids"].asstr()[:]) == ["clip0", "clip1"]
         assert list(a["labels"][:]) == [0, 1]
-        assert np.isfinite(a["fv"][:]).all() and np.abs(a["fv"][:]).max() > 0
-        np.testing.assert_allclose(np.linalg.norm(a["fv_normalized"][:], axis=1), 1, rtol=1e-5)
-        assert np.array_equal(a["fv"][:], b["fv"][:])          # deterministic
+        assert np.isfinite(a["features"][:]).all() and np.abs(a["features"][:]).max() > 0
+        np.testing.assert_allclose(np.linalg.norm(a["features_normalized"][:], axis=1), 1, rtol=1e-5)
+        assert np.array_equal(a["features"][:], b["features"][:])          # deterministic
     # per-frame FVs: a video's FV is the mean of its frames' (eq. 13 is linear)
     tool("extract_fv.py", "--net", run / "extract.prototxt", "--weights", run / "fim.caffemodel",
          "--source", d / "desc.lmdb", "--out", run / "frames.h5", "--no-normalize")
     with h5py.File(run / "frames.h5") as f, h5py.File(run / "a.h5") as a:
-        assert f["fv"].shape[0] == 10 and "fv_normalized" not in f
-        np.testing.assert_allclose(a["fv"][1], f["fv"][5:].mean(axis=0), rtol=1e-4,
-                                   atol=1e-6 * np.abs(a["fv"][1]).max())
+        assert f["features"].shape[0] == 10 and "features_normalized" not in f
+        np.testing.assert_allclose(a["features"][1], f["features"][5:].mean(axis=0), rtol=1e-4,
+                                   atol=1e-6 * np.abs(a["features"][1]).max())
 
 
 def test_bad_lists_and_images_name_the_file(descriptors, tmp_path):

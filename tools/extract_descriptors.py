@@ -33,6 +33,10 @@ def main(argv=None):
     ap.add_argument("--crop", type=int, help="centre crop (default the trunk's input size)")
     ap.add_argument("--norm-scale", type=float, default=158.0,
                     help="frame mode: the whole-map L2 norm after normalisation (authors: 158)")
+    ap.add_argument("--maps", help="also store the raw activation maps (C x H x W) in this "
+                    "LMDB: the Concatenation and AVE baselines")
+    ap.add_argument("--global", dest="global_out", help="also store the trunk's global "
+                    "activation (VGG_19 fc7; global average pooling otherwise) in this LMDB: GA")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
@@ -44,7 +48,8 @@ def main(argv=None):
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
     from fvvae.preprocess import load_image
-    from fvvae.trunks import TRUNKS, check_weights, trunk_definition, trunk_weights
+    from fvvae.trunks import (TRUNKS, check_weights, global_layers, trunk_definition,
+                              trunk_weights)
 
     if args.trunk not in TRUNKS:
         ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
@@ -72,7 +77,7 @@ def main(argv=None):
     net_path = args.out.rstrip("/") + ".prototxt"
     with open(net_path + ".tmp", "w") as f:
         f.write(descriptor_net_text(caffe, trunk_definition(caffe, args.trunk), trunk, mode,
-                                    args.norm_scale))
+                                    args.norm_scale, with_global=bool(args.global_out)))
     os.replace(net_path + ".tmp", net_path)
     try:
         check_weights(caffe, net_path, weights)
@@ -80,8 +85,14 @@ def main(argv=None):
         ap.exit(2, "extract_descriptors: %s\n" % e)
     net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
 
-    store = DescriptorStore(args.out)
-    done = store.done_indices()
+    # the outputs, written batch by batch together: (store, blob) pairs
+    outputs = [(DescriptorStore(args.out), "descriptors")]
+    if args.maps:
+        outputs.append((DescriptorStore(args.maps), trunk.cut_blob))
+    if args.global_out:
+        outputs.append((DescriptorStore(args.global_out), global_layers(caffe, trunk)[1]))
+    store = outputs[0][0]
+    done = set.intersection(*(s.done_indices() for s, _ in outputs))
     todo = [i for i in range(len(items)) if i not in done]
     log.info("trunk %s (%s), mode %s, %d items, %d already done, resize %s crop %d",
              args.trunk, weights, mode, len(items), len(done), resize, crop)
@@ -92,26 +103,22 @@ def main(argv=None):
                 blob = np.stack([load_image(items[i].path, resize, crop, trunk.mean_bgr)
                                  for i in batch])
             except ValueError as e:
-                store.close()
+                saved = len(store.done_indices())
+                for s, _ in outputs:
+                    s.close()
                 ap.exit(2, "extract_descriptors: %s (the %d items before it are saved in %s)\n"
-                        % (e, len(store_done(args.out)), args.out))
+                        % (e, saved, args.out))
             net.blobs["data"].reshape(*blob.shape)
             net.blobs["data"].data[...] = blob
-            sets = net.forward()["descriptors"]
-            store.put_batch(batch, sets, [items[i].label for i in batch])
+            net.forward()
+            labels = [items[i].label for i in batch]
+            for s, name in outputs:
+                s.put_batch(batch, net.blobs[name].data, labels)
             bar.update(len(batch))
     shape = store.read(0)[0].shape
     log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)
     print("%d descriptor sets, each %d x %d x %d, in %s" % ((len(store),) + shape + (args.out,)))
-    store.close()
-
-
-def store_done(path):
-    from fvvae.descriptor_store import DescriptorStore
-    s = DescriptorStore(path)
-    try:
-        return s.done_indices()
-    finally:
+    for s, name in outputs:
         s.close()
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Extracts one FV per image, or per video (the mean of its frames' FVs), from
-cached descriptor sets with a trained FV-VAE extract net, into an HDF5 file:
-`fv` (rows x C(K+1), as the net gives them, FIM-scaled), `labels`, `ids`, and
-unless --no-normalize `fv_normalized` (signed square root, then L2).
+cached descriptor sets with a trained FV-VAE extract net, into a
+representation file (fvvae/features.py): `features` (rows x C(K+1), as the net
+gives them, FIM-scaled), `labels`, `ids`, and unless --no-normalize
+`features_normalized` (signed square root, then L2).
 
     .venv/bin/python tools/extract_fv.py --net OUT/extract.prototxt \
         --weights OUT/fv_vae_fim.caffemodel --source OUT/descriptors_test.lmdb \
@@ -33,10 +34,10 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=32)
     args = ap.parse_args(argv)
     import caffe
-    import h5py
     import numpy as np
     from tqdm import tqdm
-    from fvvae.fisher import group_fvs, open_extraction, signed_sqrt_l2
+    from fvvae import features
+    from fvvae.fisher import group_fvs, open_extraction
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
@@ -47,29 +48,17 @@ def main(argv=None):
                         format="%(asctime)s %(message)s")
     dim = net.params["fv"][1].data.size
     rows = len(groups)
-    with h5py.File(args.out, "a") as h5:
-        if "fv" not in h5:
-            h5.create_dataset("fv", (rows, dim), "f4", chunks=(1, dim))
-            h5.create_dataset("labels", (rows,), "i8")
-            h5.create_dataset("ids", (rows,), h5py.string_dtype())
-            if not args.no_normalize:
-                h5.create_dataset("fv_normalized", (rows, dim), "f4", chunks=(1, dim))
-            h5.attrs["done"] = 0
-        elif h5["fv"].shape != (rows, dim):
-            ap.exit(2, "extract_fv: %s holds %s FVs, this run makes %s; remove it or pick "
-                       "another --out\n" % (args.out, h5["fv"].shape, (rows, dim)))
+    try:
+        h5 = features.create(args.out, rows, dim, with_normalized=not args.no_normalize)
+    except ValueError as e:
+        ap.exit(2, "extract_fv: %s\n" % e)
+    with h5:
         done = int(h5.attrs["done"])
         logging.info("%d rows of %d, %d already done", rows, dim, done)
         for row, (key, label, fv) in enumerate(
                 tqdm(group_fvs(net, store, groups, args.batch, skip=done), total=rows,
                      initial=done, desc="FV", unit="row"), start=done):
-            h5["fv"][row] = fv
-            h5["labels"][row] = label
-            h5["ids"][row] = key
-            if "fv_normalized" in h5:
-                h5["fv_normalized"][row] = signed_sqrt_l2(fv)
-            h5.attrs["done"] = row + 1   # after the row: a crash re-does at most one
-            h5.flush()
+            features.write_row(h5, row, key, label, fv)
     msg = "%d FVs of dimension %d in %s" % (rows, dim, args.out)
     logging.info(msg)
     print(msg)

@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""Peak memory (and time) of the SVM stage at UCF101 shape: 9.5K training and
+3.7K test vectors of 131,584 dimensions (FV-VAE's raw FV), 101 classes.
+
+    .venv/bin/python bench/svm_memory.py [--trained-classes 101] [--workdir /tmp/svmbench]
+
+Random non-negative features are written to two representation files (5.0 GB
+and 1.9 GB of float32) and classified by fvvae.evaluation.classify with the
+kernel-map solver, exactly as tools/evaluate.py does. The named baseline is
+liblinear on the features themselves: its nodes alone take 16 bytes a value
+(16 N D), which the run reports beside the measured peak. Memory does not grow
+with the number of classes (they are trained one after another, each keeping a
+vector of N + 1 weights), so --trained-classes may be lowered to save time;
+the report says how many were trained. Writes bench/results/svm_memory.{md,csv}.
+"""
+import argparse
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def make_file(path, rows, dims, classes, seed, block=256):
+    import numpy as np
+    from fvvae import features
+    rng = np.random.default_rng(seed)
+    labels = np.arange(rows) % classes
+    with features.create(path, rows, dims) as f:
+        for start in range(0, rows, block):
+            stop = min(rows, start + block)
+            f["features"][start:stop] = rng.random((stop - start, dims), dtype=np.float32) ** 4
+        f["labels"][:] = labels
+        f["ids"][:] = ["r%d" % i for i in range(rows)]
+        f.attrs["done"] = rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--train-rows", type=int, default=9500)
+    ap.add_argument("--test-rows", type=int, default=3700)
+    ap.add_argument("--dims", type=int, default=131584)
+    ap.add_argument("--classes", type=int, default=101)
+    ap.add_argument("--trained-classes", type=int, default=101)
+    ap.add_argument("--workdir", default="/tmp/fvvae_svm_bench")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                  "results"))
+    args = ap.parse_args(argv)
+    import numpy as np
+    from fvvae import evaluation, metrics
+    os.makedirs(args.workdir, exist_ok=True)
+    train, test = (os.path.join(args.workdir, n) for n in ("train.h5", "test.h5"))
+    t0 = time.time()
+    for path, rows, seed in ((train, args.train_rows, 0), (test, args.test_rows, 1)):
+        if not os.path.exists(path):
+            make_file(path, rows, args.dims, args.classes, seed)
+    gen = time.time() - t0
+    # Only the first `trained_classes` classes get an SVM; the others' rows stay negatives.
+    t0 = time.time()
+    scores, labels, info = evaluation.classify(train, test, args.trained_classes
+                                               if args.trained_classes < args.classes else None,
+                                               "kernel") if args.trained_classes >= args.classes \
+        else classify_subset(train, test, args.trained_classes)
+    seconds = time.time() - t0
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+    baseline_gb = 16.0 * args.train_rows * args.dims / 1e9
+    row = dict(train_rows=args.train_rows, test_rows=args.test_rows, dims=args.dims,
+               classes=args.classes, trained_classes=args.trained_classes,
+               peak_rss_gb=peak_gb, liblinear_nodes_gb=baseline_gb,
+               ratio=peak_gb / baseline_gb, svm_seconds=seconds, data_seconds=gen)
+    os.makedirs(args.out, exist_ok=True)
+    keys = list(row)
+    with open(os.path.join(args.out, "svm_memory.csv"), "w") as f:
+        f.write(",".join(keys) + "\n" + ",".join(
+            "%.4g" % row[k] if isinstance(row[k], float) else str(row[k]) for k in keys) + "\n")
+    md = ("| train x dims | test | classes (trained) | peak RSS | liblinear's nodes (baseline) "
+          "| ratio | SVM stage time |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+          "| %d x %d | %d | %d (%d) | %.2f GB | %.1f GB | %.3f | %.0f s |\n" % (
+              args.train_rows, args.dims, args.test_rows, args.classes, args.trained_classes,
+              peak_gb, baseline_gb, row["ratio"], seconds))
+    with open(os.path.join(args.out, "svm_memory.md"), "w") as f:
+        f.write(md)
+    print(md)
+
+
+def classify_subset(train, test, trained):
+    """classify() with SVMs for the first `trained` classes only."""
+    import numpy as np
+    from fvvae.features import FeatureFile
+    from fvvae.svm import KernelMapOneVsAll, linear_kernel
+    tr, te = FeatureFile(train), FeatureFile(test)
+    k = linear_kernel(tr)
+    labels = np.where(tr.labels < trained, tr.labels, trained)   # the rest: one "other" class
+    model = KernelMapOneVsAll().fit(k, labels, trained + 1)
+    del k
+    scores = model.decision(linear_kernel(te, tr))
+    return scores, te.labels, {}
+
+
+if __name__ == "__main__":
+    main()

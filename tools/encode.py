@@ -1,0 +1,126 @@
+#!/usr/bin/env python
+"""Encodes cached descriptor sets, maps or global activations with one of the
+paper's baselines (GA, Concatenation, AVE, FV, VLAD, BP) into representation
+files for tools/evaluate.py: OUT/METHOD_train.h5 and OUT/METHOD_test.h5.
+
+    .venv/bin/python tools/encode.py --method fv --train runs/x/sets_train.lmdb \
+        --test runs/x/sets_test.lmdb --train-list train.txt --test-list test.txt --out runs/x/enc
+
+--train/--test name the store the method reads: descriptor sets (fv, vlad,
+bp), maps (concat, ave: extract_descriptors --maps) or global activations (ga:
+extract_descriptors --global). With lists (PATH LABEL GROUP), one row per
+video: the mean of its frames' representations. FV's GMM and VLAD's centres
+are fitted on training descriptors only and saved in OUT/METHOD_codebook.npz.
+Resumable: finished rows are kept.
+"""
+import argparse
+import logging
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    from fvvae.encodings import DEFAULT_SIZE, METHODS, SOURCE
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--method", required=True, choices=METHODS)
+    ap.add_argument("--train", required=True, help="training store (LMDB)")
+    ap.add_argument("--test", required=True, help="test store (LMDB)")
+    ap.add_argument("--train-list", help="image list of --train, for per-video rows")
+    ap.add_argument("--test-list", help="image list of --test")
+    ap.add_argument("--root", default="")
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--size", type=int, help="GMM components (fv, 128) or centres (vlad, 256)")
+    ap.add_argument("--sample", type=int, default=100000,
+                    help="training descriptors the GMM / k-means are fitted on")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    import numpy as np
+    from tqdm import tqdm
+    from fvvae import features
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.encodings import encode, fit_codebook, sample_descriptors
+    from fvvae.fisher import groups_of
+    from fvvae.image_list import read_list
+
+    os.makedirs(args.out, exist_ok=True)
+    logging.basicConfig(filename=os.path.join(args.out, "encode.log"), level=logging.INFO,
+                        format="%(asctime)s %(message)s")
+    log = logging.getLogger("encode")
+    try:
+        stores, opened = {}, {}
+        for split in ("train", "test"):
+            path = getattr(args, split)
+            if not os.path.isdir(path):
+                raise FileNotFoundError("%s (--%s): no such LMDB folder" % (path, split))
+            key = os.path.realpath(path)       # one handle per LMDB (it allows no second)
+            store = opened.setdefault(key, None) or DescriptorStore(path, readonly=True)
+            opened[key] = store
+            lst = getattr(args, split + "_list")
+            items = read_list(lst, args.root, check_files=False) if lst else None
+            stores[split] = (store, groups_of(sorted(store.done_indices()), items))
+            if not stores[split][1]:
+                raise ValueError("%s (--%s) is empty" % (path, split))
+        shapes = {s: stores[s][0].read(next(iter(stores[s][1].values()))[0])[0].shape
+                  for s in stores}
+        if shapes["train"] != shapes["test"]:
+            raise ValueError("train items are %s, test items %s: not the same trunk / mode"
+                             % (shapes["train"], shapes["test"]))
+        kind = SOURCE[args.method]
+        t = int(np.prod(shapes["train"][1:]))
+        if kind == "sets" and t < 2 or kind == "global" and t != 1:
+            raise ValueError("%s reads %s, but the items of %s are %s" % (
+                args.method, {"sets": "descriptor sets", "global": "global activations",
+                              "map": "maps"}[kind], args.train, shapes["train"]))
+    except (OSError, ValueError) as e:
+        ap.exit(2, "encode: %s\n" % e)
+
+    codebook = None
+    if args.method in DEFAULT_SIZE:
+        size = args.size or DEFAULT_SIZE[args.method]
+        cb_path = os.path.join(args.out, "%s_codebook.npz" % args.method)
+        meta = {"size": size, "seed": args.seed, "sample": args.sample,
+                "source": os.path.abspath(args.train)}
+        if os.path.exists(cb_path):
+            saved = dict(np.load(cb_path, allow_pickle=False))
+            if all(str(saved.get(k)) == str(v) for k, v in meta.items()):
+                codebook = saved
+                log.info("reusing %s", cb_path)
+        if codebook is None:
+            sample = sample_descriptors(stores["train"][0], args.sample, args.seed)
+            log.info("fitting %s (%d) on %d training descriptors", args.method, size, len(sample))
+            codebook = fit_codebook(args.method, sample, size, args.seed)
+            codebook.update(meta)
+            np.savez(cb_path + ".tmp.npz", **codebook)
+            os.replace(cb_path + ".tmp.npz", cb_path)
+
+    for split in ("train", "test"):
+        store, groups = stores[split]
+        first = encode(args.method, store.read(next(iter(groups.values()))[0])[0], codebook)
+        path = os.path.join(args.out, "%s_%s.h5" % (args.method, split))
+        try:
+            h5 = features.create(path, len(groups), first.size)
+        except ValueError as e:
+            ap.exit(2, "encode: %s\n" % e)
+        with h5:
+            done = int(h5.attrs["done"])
+            for row, (key, indices) in enumerate(
+                    tqdm(list(groups.items())[done:], initial=done, total=len(groups),
+                         desc="%s %s" % (args.method, split)), start=done):
+                vecs, label = [], None
+                for i in indices:
+                    x, label = store.read(i)
+                    try:
+                        vecs.append(encode(args.method, x, codebook))
+                    except ValueError as e:
+                        ap.exit(2, "encode: %s item %d: %s\n" % (store.path, i, e))
+                features.write_row(h5, row, key, label, np.mean(vecs, axis=0))
+        log.info("%s %s: %d rows of %d dims in %s", args.method, split, len(groups),
+                 first.size, path)
+        print("%s %s: %d x %d -> %s" % (args.method, split, len(groups), first.size, path))
+
+
+if __name__ == "__main__":
+    main()
