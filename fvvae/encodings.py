@@ -42,9 +42,31 @@ def descriptors_of(x, what="descriptor set"):
     return d
 
 
+def fit_pca(sample, dims):
+    """PCA of training descriptors (n x C) to `dims`: (mean, components dims x C)."""
+    mean = sample.mean(axis=0, dtype=np.float64)
+    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+    return mean.astype(np.float32), np.ascontiguousarray(vt[:dims]).astype(np.float32)
+
+
+def project(x, codebook):
+    """A stored set C x 1 x T through the codebook's PCA, if it has one."""
+    if codebook is None or "pca_components" not in codebook:
+        return x
+    d = descriptors_of(x) - codebook["pca_mean"]
+    return as_stored_set(d @ codebook["pca_components"].T)
+
+
+def as_stored_set(d):
+    """T x C descriptors -> a stored set C x 1 x T."""
+    return np.ascontiguousarray(np.asarray(d, np.float32).T[:, None, :])
+
+
 def fit_codebook(method, sample, size, seed):
     """sample: (n x C) training descriptors. Returns a dict saved with np.savez."""
     seed_vlfeat(seed)
+    if method == "bp":
+        return {"method": "bp", "seed": seed}
     if method == "fv":
         from cyvlfeat.gmm import gmm
         means, covars, priors, _, _ = gmm(sample, n_clusters=size, init_mode="kmeans",
@@ -61,6 +83,8 @@ def fit_codebook(method, sample, size, seed):
 def encode(method, x, codebook=None):
     """One frame or image: x is a stored item (set C x 1 x T, map C x H x W, or
     global vector). Returns a float32 vector."""
+    if method in ("fv", "vlad", "bp"):
+        x = project(x, codebook)
     if method == "ga":
         v = np.asarray(x, np.float32).ravel()
     elif method == "concat":

@@ -15,7 +15,7 @@ from fvvae.svm import (KernelMapOneVsAll, LiblinearOneVsAll, check_classes, line
 LINEAR_BYTES_LIMIT = 2 << 30
 
 
-def classify(train_path, test_path, classes=None, solver="auto", block=1024):
+def classify(train_path, test_path, classes=None, solver="auto", block=None):
     """Returns (scores n_test x classes, test labels, info dict)."""
     train, test = FeatureFile(train_path), FeatureFile(test_path)
     if train.dim != test.dim:
@@ -23,6 +23,8 @@ def classify(train_path, test_path, classes=None, solver="auto", block=1024):
                          % (train_path, train.dim, test_path, test.dim))
     classes = classes or int(max(train.labels.max(), test.labels.max())) + 1
     check_classes(train.labels, test.labels, classes)
+    if block is None:   # rows per streamed block: about 512 MB of float64
+        block = int(max(16, min(1024, (64 << 20) // max(train.dim, 1))))
     if solver == "auto":
         solver = "linear" if 16 * train.rows * train.dim < LINEAR_BYTES_LIMIT else "kernel"
     start = time.time()

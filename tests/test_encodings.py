@@ -8,9 +8,7 @@ from fvvae.encodings import encode, fit_codebook
 from fvvae.svm import normalize_rows
 
 
-def as_set(d):
-    """T x C descriptors -> a stored set C x 1 x T."""
-    return np.ascontiguousarray(d.T[:, None, :]).astype(np.float32)
+from fvvae.encodings import as_stored_set as as_set
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +95,15 @@ def test_nan_descriptors_are_refused(data):
     for method, cb in (("fv", fit_codebook("fv", sample, 4, 0)), ("bp", None)):
         with pytest.raises(ValueError, match="NaN or Inf"):
             encode(method, bad, cb)
+
+
+def test_pca_reduces_descriptors_before_bp(data):
+    from fvvae.encodings import fit_pca
+    sample, one = data
+    mean, comps = fit_pca(sample, 3)
+    assert comps.shape == (3, 6)
+    np.testing.assert_allclose(comps @ comps.T, np.eye(3), atol=1e-5)   # orthonormal
+    cb = {"pca_mean": mean, "pca_components": comps}
+    d = (one - mean) @ comps.T
+    np.testing.assert_allclose(encode("bp", as_set(one), cb), (d.T @ d).ravel(), rtol=1e-4,
+                               atol=1e-4)

@@ -36,12 +36,14 @@ def main(argv=None):
     ap.add_argument("--sample", type=int, default=100000,
                     help="training descriptors the GMM / k-means are fitted on")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--pca", type=int, help="fv, vlad, bp: first reduce the descriptors to this "
+                    "many dimensions by PCA fitted on training descriptors (matched dimensions)")
     args = ap.parse_args(argv)
     import numpy as np
     from tqdm import tqdm
     from fvvae import features
     from fvvae.descriptor_store import DescriptorStore
-    from fvvae.encodings import encode, fit_codebook, sample_descriptors
+    from fvvae.encodings import encode, fit_codebook, fit_pca, sample_descriptors
     from fvvae.fisher import groups_of
     from fvvae.image_list import read_list
 
@@ -78,10 +80,12 @@ def main(argv=None):
         ap.exit(2, "encode: %s\n" % e)
 
     codebook = None
-    if args.method in DEFAULT_SIZE:
-        size = args.size or DEFAULT_SIZE[args.method]
+    if args.pca and kind != "sets":
+        ap.exit(2, "encode: --pca applies to descriptor sets (fv, vlad, bp)\n")
+    if args.method in DEFAULT_SIZE or args.pca:
+        size = args.size or DEFAULT_SIZE.get(args.method, 0)
         cb_path = os.path.join(args.out, "%s_codebook.npz" % args.method)
-        meta = {"size": size, "seed": args.seed, "sample": args.sample,
+        meta = {"size": size, "seed": args.seed, "sample": args.sample, "pca": args.pca or 0,
                 "source": os.path.abspath(args.train)}
         if os.path.exists(cb_path):
             saved = dict(np.load(cb_path, allow_pickle=False))
@@ -91,8 +95,15 @@ def main(argv=None):
         if codebook is None:
             sample = sample_descriptors(stores["train"][0], args.sample, args.seed)
             log.info("fitting %s (%d) on %d training descriptors", args.method, size, len(sample))
-            codebook = fit_codebook(args.method, sample, size, args.seed)
+            pca = {}
+            if args.pca:
+                mean, components = fit_pca(sample, args.pca)
+                sample = (sample - mean) @ components.T
+                pca = {"pca_mean": mean, "pca_components": components}
+            codebook = fit_codebook(args.method, np.ascontiguousarray(sample, np.float32),
+                                    size, args.seed)
             codebook.update(meta)
+            codebook.update(pca)
             np.savez(cb_path + ".tmp.npz", **codebook)
             os.replace(cb_path + ".tmp.npz", cb_path)
 
