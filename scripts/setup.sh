@@ -20,7 +20,8 @@ log() { printf '[setup] %s\n' "$*"; }
 APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
   libboost-system-dev libboost-thread-dev libboost-filesystem-dev libboost-python-dev
   libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev
-  liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev)
+  liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev
+  dataset-fashion-mnist)
 PY=${FVVAE_PYTHON:-python3}
 if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then APT_PACKAGES+=(python3-venv); fi
 if ! "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then

@@ -1,0 +1,121 @@
+"""The demo's report: REPORT.md (the table with the paper's Table 2 beside,
+the settings, the machine), results.csv, and PNG plots (the three losses over
+iterations; accuracy against dimension, the paper's Figure 4a)."""
+import datetime
+import os
+import platform
+
+import numpy as np
+
+
+def machine():
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = ", %.0f GiB" % (int(f.readline().split()[1]) / 2 ** 20)
+    except (OSError, ValueError, IndexError):
+        pass
+    return "%s, %d cores%s, %s" % (cpu, os.cpu_count() or 0, mem, platform.platform())
+
+
+def _atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def plot_losses(path, training):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = ("loss_rec", "loss_reg", "loss_cls")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for i, (run, t) in enumerate(training.items()):
+        rows = t["losses"]
+        for ax, name in zip(axes, names):
+            pts = [(r["iteration"], r[name]) for r in rows if name in r]
+            if pts:   # one colour per run in every panel (FV-VAE- has no L_cls)
+                ax.plot(*zip(*pts), label=run, marker=".", color="C%d" % i)
+    titles = ("L_rec (Alg. 1 line 9)", "L_reg (line 10)", "L_cls (line 11, unweighted)")
+    for ax, title in zip(axes, titles):
+        ax.set_title(title)
+        ax.set_xlabel("iteration")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def plot_dimensions(path, points):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for family in ("FV-VAE", "FV", "VLAD"):
+        pts = sorted((p["dimension"], 100 * p["top1"]) for p in points if p["family"] == family)
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=family)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("representation dimension")
+    ax.set_ylabel("top-1 accuracy (%)")
+    ax.set_title("Accuracy against dimension (cf. the paper's Fig. 4a)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path + ".tmp.png", dpi=100)
+    plt.close(fig)
+    os.replace(path + ".tmp.png", path)
+
+
+def write_demo_report(out, results, encode_s, training, sweep, settings, paper, order, seconds):
+    rows = []
+    for name in order:
+        r = results[name]
+        rows.append(dict(method=name, dimension=int(r["dimension"]), top1=float(r["top1"]),
+                         top3=float(r["top3"]), map=float(r["map"]),
+                         encode_seconds=encode_s.get(name, 0.0),
+                         paper_dimension=paper[name][0], paper_top1=paper[name][1] / 100))
+    keys = list(rows[0])
+    _atomic(os.path.join(out, "results.csv"), ",".join(keys) + "\n" + "".join(
+        ",".join("%.6f" % r[k] if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n"
+        for r in rows))
+    plot_losses(os.path.join(out, "losses.png"), training)
+    if sweep:
+        plot_dimensions(os.path.join(out, "accuracy_vs_dimension.png"), sweep)
+    md = ["# FV-VAE demo: Fashion-MNIST with the embedded open_nsfw trunk", "",
+          "Run %s on %s; %.1f minutes for the whole job (stages reused from an earlier run "
+          "count as their reuse time)." % (
+              datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), machine(), seconds / 60), "",
+          "| method | dimension | top-1 | top-3 | mAP | encode time (s) | paper: dimension "
+          "| paper: accuracy |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        md.append("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.1f | %d | %.2f%% |" % (
+            r["method"], r["dimension"], 100 * r["top1"], 100 * r["top3"], 100 * r["map"],
+            r["encode_seconds"], r["paper_dimension"], 100 * r["paper_top1"]))
+    md += ["", "The paper's columns are its Table 2 (UCF101 split 1, VGG_19 pool5, C = 512), "
+           "for orientation only: this run is another data set, trunk (C = 1024) and scale. "
+           "Encode time: turning the cached activations of both splits into the representation, "
+           "fitting included (GMM, k-means, PCA; for FV-VAE the FIM and FV extraction, its "
+           "training listed below).", "", "## Settings", ""]
+    md += ["- **%s**: %s" % kv for kv in settings]
+    md += ["", "## Losses", "", "![losses](losses.png)", ""]
+    if sweep:
+        md += ["## Accuracy against dimension", "", "![accuracy vs dimension]"
+               "(accuracy_vs_dimension.png)", "", "| run | dimension | top-1 |", "| --- | --- | --- |"]
+        md += ["| %s | %d | %.2f%% |" % (p["run"], p["dimension"], 100 * p["top1"]) for p in sweep]
+        md.append("")
+    md += ["Files: `results.csv` (this table), `eval/` (scores, per-class accuracy and "
+           "confusion matrix of every method), `demo.log`.", ""]
+    _atomic(os.path.join(out, "REPORT.md"), "\n".join(md))

@@ -1,0 +1,71 @@
+"""Resumable pipeline stages, reused only when their inputs and outputs are
+what they were: each stage has a key (its parameters plus the keys of the
+stages it depends on) and records the content digests of its outputs. A
+stage runs again when its key changed or an output's content differs; the
+tools it runs are resumable themselves, so an interrupted stage continues
+where it stopped."""
+import hashlib
+import json
+import logging
+import os
+import time
+
+log = logging.getLogger("fvvae.stages")
+
+
+def digest(path, chunk=1 << 22):
+    """SHA-256 of a file, or of a folder's files (LMDB's lock file left out)."""
+    h = hashlib.sha256()
+    if os.path.isdir(path):
+        for root, dirs, files in sorted(os.walk(path)):
+            dirs.sort()
+            for name in sorted(files):
+                if name == "lock.mdb":
+                    continue
+                full = os.path.join(root, name)
+                h.update(os.path.relpath(full, path).encode())
+                h.update(digest(full).encode())
+        return h.hexdigest()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Stages:
+    def __init__(self, folder):
+        self.folder = os.path.join(folder, "stages")
+        os.makedirs(self.folder, exist_ok=True)
+        self.keys = {}
+
+    def run(self, name, params, outputs, fn, deps=()):
+        """Runs fn() unless a stamp says it ran with the same key and its
+        outputs still hold what it wrote. Returns fn's (JSON) result."""
+        key = hashlib.sha256(json.dumps(
+            {"params": params, "deps": [self.keys[d] for d in deps]},
+            sort_keys=True, default=str).encode()).hexdigest()
+        stamp_path = os.path.join(self.folder, name + ".json")
+        stamp = None
+        if os.path.exists(stamp_path):
+            with open(stamp_path) as f:
+                stamp = json.load(f)
+        if (stamp and stamp.get("key") == key
+                and all(os.path.exists(o) and digest(o) == stamp["digests"].get(o)
+                        for o in outputs)):
+            log.info("stage %s: reused (same inputs, outputs unchanged)", name)
+            self.keys[name] = hashlib.sha256((key + json.dumps(stamp["digests"], sort_keys=True))
+                                             .encode()).hexdigest()
+            return stamp.get("result")
+        log.info("stage %s: running", name)
+        start = time.time()
+        result = fn()
+        digests = {o: digest(o) for o in outputs}
+        record = {"key": key, "digests": digests, "result": result,
+                  "seconds": time.time() - start}
+        with open(stamp_path + ".tmp", "w") as f:
+            json.dump(record, f, indent=1, default=str)
+        os.replace(stamp_path + ".tmp", stamp_path)
+        self.keys[name] = hashlib.sha256((key + json.dumps(digests, sort_keys=True))
+                                         .encode()).hexdigest()
+        log.info("stage %s: done in %.1f s", name, record["seconds"])
+        return result

@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"""The main job (scripts/demo.sh runs it after the setup): FV-VAE, FV-VAE- and
+the six baselines on a Fashion-MNIST subset with the embedded open_nsfw trunk,
+ending in runs/demo/REPORT.md. See fvvae/demo.py and `--help`."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+if __name__ == "__main__":
+    from fvvae.demo import main
+    main()
