@@ -14,7 +14,6 @@ are fitted on training descriptors only and saved in OUT/METHOD_codebook.npz.
 Resumable: finished rows are kept.
 """
 import argparse
-import logging
 import os
 import sys
 
@@ -48,9 +47,8 @@ def main(argv=None):
     from fvvae.image_list import read_list
 
     os.makedirs(args.out, exist_ok=True)
-    logging.basicConfig(filename=os.path.join(args.out, "encode.log"), level=logging.INFO,
-                        format="%(asctime)s %(message)s")
-    log = logging.getLogger("encode")
+    from fvvae.toollog import log_to
+    log = log_to(os.path.join(args.out, "encode.log"), "encode")
     try:
         stores, opened = {}, {}
         for split in ("train", "test"):

@@ -11,7 +11,6 @@ With --list (PATH LABEL GROUP lines, the list the descriptors came from) the
 rows are per-video means, as the authors computed them; else one per set.
 """
 import argparse
-import logging
 import os
 import sys
 
@@ -40,8 +39,8 @@ def main(argv=None):
                                              args.list, args.root)
     except (OSError, ValueError) as e:
         ap.exit(2, "estimate_fim: %s\n" % e)
-    logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
-                        format="%(asctime)s %(message)s")
+    from fvvae.toollog import log_to
+    log = log_to(args.out + ".log", "estimate_fim")
     net.params["fv"][1].data[...] = 1.0          # raw FVs: no scale yet
     dim = net.params["fv"][1].data.size
     sum_sq, total = np.zeros(dim), np.zeros(dim)
@@ -55,7 +54,7 @@ def main(argv=None):
     os.replace(args.out + ".tmp", args.out)
     msg = ("FIM (%s) from %d training rows: scale in [%.3g, %.3g], written to %s"
            % (args.method, len(groups), scale.min(), scale.max(), args.out))
-    logging.info(msg)
+    log.info(msg)
     print(msg)
 
 

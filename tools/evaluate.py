@@ -14,7 +14,6 @@ scores (two streams, or any external score file of the same test rows given
 as --scores NAME FILE.npz).
 """
 import argparse
-import logging
 import os
 import sys
 
@@ -40,8 +39,8 @@ def main(argv=None):
     if not args.run and not args.scores:
         ap.error("give at least one --run or --scores")
     os.makedirs(args.out, exist_ok=True)
-    logging.basicConfig(filename=os.path.join(args.out, "evaluate.log"), level=logging.INFO,
-                        format="%(asctime)s %(message)s")
+    from fvvae.toollog import log_to
+    log = log_to(os.path.join(args.out, "evaluate.log"), "evaluate")
     results, scored = [], {}
     for name, train, test in args.run:
         try:
@@ -51,7 +50,7 @@ def main(argv=None):
         scored[name] = (scores, labels, info["ids"])
         results.append(dict(method=name, dimension=info["dim"], solver=info["solver"],
                             svm_seconds=info["svm_seconds"], **metrics.summary(scores, labels)))
-        logging.info("%s: %s", name, results[-1])
+        log.info("%s: %s", name, results[-1])
         print("%-14s dim %8d  top-1 %.2f%%  top-3 %.2f%%  mAP %.2f%%  (%s, %.1f s)" % (
             name, info["dim"], 100 * results[-1]["top1"], 100 * results[-1]["top3"],
             100 * results[-1]["map"], info["solver"], info["svm_seconds"]))

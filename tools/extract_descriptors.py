@@ -9,7 +9,6 @@ List lines: `PATH LABEL [GROUP]`. Resumable: items already in OUT are skipped,
 and each batch is committed at once. Progress on the terminal, log in OUT.log.
 """
 import argparse
-import logging
 import os
 import sys
 
@@ -65,9 +64,8 @@ def main(argv=None):
         ap.exit(2, "extract_descriptors: %s\n" % e)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
-    logging.basicConfig(filename=args.out.rstrip("/") + ".log", level=logging.INFO,
-                        format="%(asctime)s %(message)s")
-    log = logging.getLogger("extract_descriptors")
+    from fvvae.toollog import log_to
+    log = log_to(args.out.rstrip("/") + ".log", "extract_descriptors")
     if args.gpu is not None:
         caffe.set_mode_gpu()
         caffe.set_device(args.gpu)

@@ -13,7 +13,6 @@ Resumable: rows are flushed as they are done and a re-run continues after the
 last complete one.
 """
 import argparse
-import logging
 import os
 import sys
 
@@ -44,8 +43,8 @@ def main(argv=None):
                                              args.list, args.root)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
-    logging.basicConfig(filename=args.out + ".log", level=logging.INFO,
-                        format="%(asctime)s %(message)s")
+    from fvvae.toollog import log_to
+    log = log_to(args.out + ".log", "extract_fv")
     dim = net.params["fv"][1].data.size
     rows = len(groups)
     try:
@@ -54,13 +53,13 @@ def main(argv=None):
         ap.exit(2, "extract_fv: %s\n" % e)
     with h5:
         done = int(h5.attrs["done"])
-        logging.info("%d rows of %d, %d already done", rows, dim, done)
+        log.info("%d rows of %d, %d already done", rows, dim, done)
         for row, (key, label, fv) in enumerate(
                 tqdm(group_fvs(net, store, groups, args.batch, skip=done), total=rows,
                      initial=done, desc="FV", unit="row"), start=done):
             features.write_row(h5, row, key, label, fv)
     msg = "%d FVs of dimension %d in %s" % (rows, dim, args.out)
-    logging.info(msg)
+    log.info(msg)
     print(msg)
 
 
