@@ -100,3 +100,14 @@ def test_encode_refuses_wrong_store_kind(stores, tmp_path):
     res = tool("encode.py", "--method", "fv", "--train", d / "global_train.lmdb",
                "--test", d / "global_test.lmdb", "--out", tmp_path)
     assert res.returncode == 2 and "fv reads descriptor sets" in res.stderr
+
+
+def test_table2_one_command(stores, tmp_path):
+    d = stores
+    res = tool("table2.py", "--activations", d, "--train-list", d / "train.txt",
+               "--test-list", d / "test.txt", "--out", tmp_path / "t2", "--fv-size", 4,
+               "--vlad-size", 4, "--sample", 500, "--bp-pca", 4)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rows = (tmp_path / "t2" / "results.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[0] for r in rows] == ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP"]
+    assert rows[5].split(",")[1] == "16"             # BP on 4 PCA dimensions: 4^2
