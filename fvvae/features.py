@@ -1,11 +1,13 @@
 """Representation files: HDF5 with `features` (rows x dims, float32, as the
 method gives them), `labels`, `ids`, and optionally `features_normalized`.
 One file per split; extract_fv (FV-VAE) and encode (baselines) write them,
-evaluate reads them."""
+evaluate reads them. A file whose attribute `power_normalized` is set holds
+rows that had their signed square root already (compressed FVs,
+fvvae.compression): the classifier then only L2-normalises them."""
 import h5py
 import numpy as np
 
-from fvvae.svm import check_features, normalize_rows
+from fvvae.svm import check_features, l2_rows, normalize_rows
 
 
 class FeatureFile:
@@ -21,14 +23,17 @@ class FeatureFile:
             self.labels = f["labels"][:].astype(np.int64)
             self.ids = list(f["ids"].asstr()[:])
             done = int(f.attrs.get("done", self.rows))
+            self.power_normalized = bool(f.attrs.get("power_normalized", False))
         if done != self.rows:
             raise ValueError("%s: only %d of %d rows were written (an interrupted run? "
                              "re-run the tool that makes it)" % (path, done, self.rows))
 
     def __call__(self, rows):
         with h5py.File(self.path, "r") as f:
-            x = f["features"][rows]
-        return normalize_rows(check_features(x, "%s rows %s" % (self.path, rows)))
+            x = check_features(f["features"][rows], "%s rows %s" % (self.path, rows))
+        if self.power_normalized:
+            return l2_rows(x)
+        return normalize_rows(x)
 
     def all(self):
         return self(slice(0, self.rows))

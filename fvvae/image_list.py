@@ -1,12 +1,17 @@
-"""Image / frame lists: one item a line, `PATH LABEL [GROUP]`.
+"""Image / frame lists: one item a line, `PATH LABEL [GROUP [CROP]]`.
 
 PATH is relative to a root folder (or absolute); LABEL an integer class;
 GROUP (optional) names the video a frame belongs to, so that a video's FV can
-be the mean of its frames' FVs (eq. 13 is linear). Lines starting with # and
-blank lines are skipped.
+be the mean of its frames' FVs (eq. 13 is linear); CROP (optional, default
+`c`, the centre) one of fvvae.preprocess.CROPS: ten_crop_lines() expands a
+list into the ten crops of "x10 augmentation" testing, all in the item's
+group, so that its FV is the mean over frames and crops. Lines starting
+with # and blank lines are skipped.
 """
 import os
 from dataclasses import dataclass
+
+from fvvae.preprocess import CROPS
 
 
 @dataclass(frozen=True)
@@ -14,6 +19,7 @@ class Item:
     path: str
     label: int
     group: str
+    crop: str = "c"
 
 
 def read_list(list_path, root="", check_files=True):
@@ -28,9 +34,12 @@ def read_list(list_path, root="", check_files=True):
             if not line or line.startswith("#"):
                 continue
             parts = line.split()
-            if len(parts) not in (2, 3):
-                raise ValueError("%s:%d: expected 'PATH LABEL [GROUP]', got %r"
+            if len(parts) not in (2, 3, 4):
+                raise ValueError("%s:%d: expected 'PATH LABEL [GROUP [CROP]]', got %r"
                                  % (list_path, lineno, line))
+            if len(parts) == 4 and parts[3] not in CROPS:
+                raise ValueError("%s:%d: crop %r is not one of %s"
+                                 % (list_path, lineno, parts[3], " ".join(CROPS)))
             try:
                 label = int(parts[1])
             except ValueError:
@@ -39,7 +48,17 @@ def read_list(list_path, root="", check_files=True):
             path = parts[0] if os.path.isabs(parts[0]) else os.path.join(root, parts[0])
             if check_files and not os.path.isfile(path):
                 raise FileNotFoundError("%s:%d: %s does not exist" % (list_path, lineno, path))
-            items.append(Item(path, label, parts[2] if len(parts) == 3 else parts[0]))
+            items.append(Item(path, label, parts[2] if len(parts) >= 3 else parts[0],
+                              parts[3] if len(parts) == 4 else "c"))
     if not items:
         raise ValueError("%s: the image list is empty" % list_path)
     return items
+
+
+def ten_crop_lines(list_path):
+    """The lines of a list expanded to the ten crops of each item (its group
+    kept, so that extraction averages the crops' FVs)."""
+    lines = []
+    for item in read_list(list_path, check_files=False):
+        lines += ["%s %d %s %s\n" % (item.path, item.label, item.group, c) for c in CROPS]
+    return lines

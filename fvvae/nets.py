@@ -78,6 +78,17 @@ def train_net(caffe, cfg):
     return n.to_proto()
 
 
+def train_net_on_inputs(caffe, cfg):
+    """The train net with Input blobs in place of the data layer (descriptor
+    sets N x C x 1 x T and labels N): for `caffe time`, which needs no data."""
+    L = caffe.layers
+    n = caffe.NetSpec()
+    n.data = L.Input(shape=dict(dim=[cfg.batch, cfg.channels, 1, cfg.descriptors]))
+    n.label = L.Input(shape=dict(dim=[cfg.batch]))
+    _train_head(caffe, n, n.data, n.label, cfg)
+    return n.to_proto()
+
+
 def frozen(net_param):
     """Sets lr_mult and decay_mult 0 on every learnable blob of every layer:
     the trunk's convolutions stay as trained on ImageNet."""

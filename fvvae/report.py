@@ -1,6 +1,7 @@
-"""The demo's report: REPORT.md (the table with the paper's Table 2 beside,
-the settings, the machine), results.csv, and PNG plots (the three losses over
-iterations; accuracy against dimension, the paper's Figure 4a)."""
+"""A protocol run's report (the demo's and the data sets'): REPORT.md (the
+table with the paper's numbers beside, the settings, the machine),
+results.csv, and PNG plots (the three losses over iterations; accuracy
+against dimension, the paper's Figure 4a)."""
 import datetime
 import os
 import platform
@@ -58,18 +59,27 @@ def plot_losses(path, training):
 
 
 def plot_dimensions(path, points):
+    """Accuracy against representation dimension (the paper's Figure 4a)."""
+    plot_curves(path, {f: [(p["dimension"], p["top1"]) for p in points if p["family"] == f]
+                       for f in ("FV-VAE", "FV", "VLAD")},
+                "representation dimension", "Accuracy against dimension (cf. the paper's Fig. 4a)")
+
+
+def plot_curves(path, series, xlabel, title, logx=2):
+    """Top-1 accuracy curves {name: [(x, top1)]} in one PNG."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    for family in ("FV-VAE", "FV", "VLAD"):
-        pts = sorted((p["dimension"], 100 * p["top1"]) for p in points if p["family"] == family)
+    for name, pts in series.items():
         if pts:
-            ax.plot(*zip(*pts), marker="o", label=family)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("representation dimension")
+            pts = sorted(pts)
+            ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], marker="o", label=name)
+    if logx:
+        ax.set_xscale("log", base=logx)
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title("Accuracy against dimension (cf. the paper's Fig. 4a)")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -78,22 +88,28 @@ def plot_dimensions(path, points):
     os.replace(path + ".tmp.png", path)
 
 
-def write_demo_report(out, results, encode_s, training, sweep, settings, paper, order, seconds):
+def write_report(out, title, results, encode_s, training, sweep, settings, paper, order,
+                 seconds, paper_note):
+    """REPORT.md (the table with the paper's numbers beside), results.csv and
+    the plots. paper: {method: (dimension, accuracy %)}; methods it lacks
+    show a dash."""
     rows = []
-    for name in order:
+    for name in [m for m in order if m in results]:
         r = results[name]
+        pd, pa = paper.get(name, (0, float("nan")))
         rows.append(dict(method=name, dimension=int(r["dimension"]), top1=float(r["top1"]),
                          top3=float(r["top3"]), map=float(r["map"]),
                          encode_seconds=encode_s.get(name, 0.0),
-                         paper_dimension=paper[name][0], paper_top1=paper[name][1] / 100))
+                         paper_dimension=pd, paper_top1=pa / 100))
     keys = list(rows[0])
     _atomic(os.path.join(out, "results.csv"), ",".join(keys) + "\n" + "".join(
         ",".join("%.6f" % r[k] if isinstance(r[k], float) else str(r[k]) for k in keys) + "\n"
         for r in rows))
-    plot_losses(os.path.join(out, "losses.png"), training)
+    if training:
+        plot_losses(os.path.join(out, "losses.png"), training)
     if sweep:
         plot_dimensions(os.path.join(out, "accuracy_vs_dimension.png"), sweep)
-    md = ["# FV-VAE demo: Fashion-MNIST with the embedded open_nsfw trunk", "",
+    md = ["# " + title, "",
           "Run %s on %s; %.1f minutes for the whole job (stages reused from an earlier run "
           "count as their reuse time)." % (
               datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), machine(), seconds / 60), "",
@@ -101,21 +117,22 @@ def write_demo_report(out, results, encode_s, training, sweep, settings, paper, 
           "| paper: accuracy |",
           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        md.append("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.1f | %d | %.2f%% |" % (
+        md.append("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.1f | %s | %s |" % (
             r["method"], r["dimension"], 100 * r["top1"], 100 * r["top3"], 100 * r["map"],
-            r["encode_seconds"], r["paper_dimension"], 100 * r["paper_top1"]))
-    md += ["", "The paper's columns are its Table 2 (UCF101 split 1, VGG_19 pool5, C = 512), "
-           "for orientation only: this run is another data set, trunk (C = 1024) and scale. "
-           "Encode time: turning the cached activations of both splits into the representation, "
-           "fitting included (GMM, k-means, PCA; for FV-VAE the FIM and FV extraction, its "
-           "training listed below).", "", "## Settings", ""]
+            r["encode_seconds"], r["paper_dimension"] or "–",
+            "–" if np.isnan(r["paper_top1"]) else "%.2f%%" % (100 * r["paper_top1"])))
+    md += ["", paper_note + " Encode time: turning the cached activations of both splits into "
+           "the representation, fitting included (GMM, k-means, PCA; for FV-VAE the FIM and FV "
+           "extraction, its training listed below).", "", "## Settings", ""]
     md += ["- **%s**: %s" % kv for kv in settings]
-    md += ["", "## Losses", "", "![losses](losses.png)", ""]
+    if training:
+        md += ["", "## Losses", "", "![losses](losses.png)", ""]
     if sweep:
         md += ["## Accuracy against dimension", "", "![accuracy vs dimension]"
                "(accuracy_vs_dimension.png)", "", "| run | dimension | top-1 |", "| --- | --- | --- |"]
         md += ["| %s | %d | %.2f%% |" % (p["run"], p["dimension"], 100 * p["top1"]) for p in sweep]
         md.append("")
     md += ["Files: `results.csv` (this table), `eval/` (scores, per-class accuracy and "
-           "confusion matrix of every method), `demo.log`.", ""]
+           "confusion matrix of every method), the run's log.", ""]
     _atomic(os.path.join(out, "REPORT.md"), "\n".join(md))
+    return "\n".join(md)

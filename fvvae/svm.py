@@ -39,6 +39,12 @@ def normalize_rows(x):
     np.sqrt(x, out=x)
     np.negative(x, out=x, where=negative)
     del negative
+    return l2_rows(x, copy=False)
+
+
+def l2_rows(x, copy=True):
+    """Each row divided by its L2 norm (rows of zeros stay zero)."""
+    x = np.array(x, np.float64) if copy else np.asarray(x, np.float64)
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
     x /= np.maximum(norms, FLOOR)
     return x

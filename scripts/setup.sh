@@ -22,6 +22,8 @@ APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
   libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev
   liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev
   dataset-fashion-mnist)
+# the test suite's real video clips: the sample videos of opencv-doc (scripts/test.sh)
+if [ "${FVVAE_WITH_TEST_DATA:-0}" = 1 ]; then APT_PACKAGES+=(opencv-doc); fi
 PY=${FVVAE_PYTHON:-python3}
 if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then APT_PACKAGES+=(python3-venv); fi
 if ! "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
@@ -73,7 +75,8 @@ if [ "${FVVAE_CUDA:-0}" = 1 ]; then
   fi
 fi
 log "configuring (cmake) and building Caffe with the FV-VAE layers"
-cmake "${cmake_args[@]}" >"$ROOT/build-configure.log" 2>&1 || { tail -40 "$ROOT/build-configure.log"; exit 1; }
+mkdir -p "$ROOT/build"
+cmake "${cmake_args[@]}" >"$ROOT/build/configure.log" 2>&1 || { tail -40 "$ROOT/build/configure.log"; exit 1; }
 start=$(date +%s)
 set +e
 cmake --build "$ROOT/build" 2>&1 | tee "$ROOT/build/build.log" \

@@ -7,6 +7,6 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh -k fisher).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$ROOT/scripts/setup.sh"
+FVVAE_WITH_TEST_DATA=1 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 exec "$ROOT/.venv/bin/python" -m pytest -ra "$ROOT/tests" "$@"

@@ -11,6 +11,7 @@ from conftest import ROOT, input_layers
 @pytest.mark.parametrize("name, blob, shape", [
     ("vgg19_pool5", "pool5", (1, 512, 7, 7)),
     ("vgg19_conv5_4", "conv5_4", (1, 512, 28, 28)),
+    ("vgg19_flow_pool5", "pool5", (1, 512, 7, 7)),
     ("resnet152_res5c", "res5c", (1, 2048, 7, 7)),
 ])
 def test_committed_trunk_definitions_are_current(caffe, name, blob, shape):

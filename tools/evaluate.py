@@ -55,13 +55,19 @@ def main(argv=None):
             name, info["dim"], 100 * results[-1]["top1"], 100 * results[-1]["top3"],
             100 * results[-1]["map"], info["solver"], info["svm_seconds"]))
     for name, path in args.scores:
-        z = np.load(path)
-        scored[name] = (z["scores"], z["labels"], list(z["ids"]) if "ids" in z else None)
+        try:
+            z = np.load(path)
+            scored[name] = (z["scores"], z["labels"], list(z["ids"]) if "ids" in z else None)
+        except (OSError, ValueError, KeyError) as e:
+            ap.exit(2, "evaluate: --scores %s %s: not a score file with 'scores' and "
+                    "'labels' (%s)\n" % (name, path, e))
+        results.append(dict(method=name, dimension=0, solver="scores file", svm_seconds=0.0,
+                            **metrics.summary(scored[name][0], scored[name][1])))
     for spec in args.fuse:
         try:
             name, rest = spec.split("=", 1)
             pair, weight = rest.rsplit("@", 1)
-            a, b = pair.split("+", 1)
+            a, b = pair.rsplit("+", 1)
             (sa, la, _), (sb, lb, _) = scored[a], scored[b]
         except (ValueError, KeyError):
             ap.exit(2, "evaluate: --fuse %r: expected NAME=A+B@W over runs or scores given\n" % spec)

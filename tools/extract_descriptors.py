@@ -5,7 +5,8 @@
     .venv/bin/python tools/extract_descriptors.py --trunk open_nsfw \
         --list frames.txt --root DATA/ --out runs/x/descriptors_train.lmdb
 
-List lines: `PATH LABEL [GROUP]`. Resumable: items already in OUT are skipped,
+List lines: `PATH LABEL [GROUP [CROP]]` (CROP: tools/ten_crop_list.py); for the
+flow trunk PATH is the first flow_x_NNNNN.jpg of a stack. Resumable: items already in OUT are skipped,
 and each batch is committed at once. Progress on the terminal, log in OUT.log.
 """
 import argparse
@@ -46,7 +47,7 @@ def main(argv=None):
     from fvvae.descriptor_store import DescriptorStore
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
-    from fvvae.preprocess import load_image
+    from fvvae.preprocess import load_flow_stack, load_image
     from fvvae.trunks import (TRUNKS, check_weights, global_layers, trunk_definition,
                               trunk_weights)
 
@@ -94,12 +95,18 @@ def main(argv=None):
     todo = [i for i in range(len(items)) if i not in done]
     log.info("trunk %s (%s), mode %s, %d items, %d already done, resize %s crop %d",
              args.trunk, weights, mode, len(items), len(done), resize, crop)
+    if trunk.in_channels == 3:
+        def load(item):
+            return load_image(item.path, resize, crop, trunk.mean_bgr, item.crop)
+    else:                   # the flow stream: stacks of x/y flow images
+        def load(item):
+            return load_flow_stack(item.path, resize, crop, trunk.mean_bgr[0],
+                                   trunk.in_channels // 2, item.crop)
     with tqdm(total=len(items), initial=len(done), desc="descriptors", unit="img") as bar:
         for start in range(0, len(todo), args.batch):
             batch = todo[start:start + args.batch]
             try:
-                blob = np.stack([load_image(items[i].path, resize, crop, trunk.mean_bgr)
-                                 for i in batch])
+                blob = np.stack([load(items[i]) for i in batch])
             except ValueError as e:
                 saved = len(store.done_indices())
                 for s, _ in outputs:

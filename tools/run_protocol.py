@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""The paper's protocol on a train and a test list (what scripts/ucf101.sh,
+activitynet.sh and cub200.sh run after preparing their data): descriptors
+from a trunk, the six baselines, FV-VAE- and FV-VAE (caffe train, FIM, FVs),
+one-vs-all liblinear SVMs (C = 100), and OUT/REPORT.md with the paper's
+numbers beside; the table is also printed.
+
+    .venv/bin/python tools/run_protocol.py --train-list prep/split1_rgb_train.txt \
+        --test-list prep/split1_rgb_test_10crop.txt --trunk vgg19_pool5 \
+        --weights VGG_ILSVRC_19_layers.caffemodel --dataset ucf101 --out runs/ucf101_s1_rgb
+
+Lists: `PATH LABEL [GROUP [CROP]]`; with GROUP (videos) every representation
+of a video is the mean over its frames (and crops). Re-running reuses the
+finished stages; an interrupted run resumes.
+"""
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+
+def main(argv=None):
+    from fvvae.protocol import ORDER, ProtocolSettings
+    d = ProtocolSettings()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--train-list", required=True)
+    ap.add_argument("--test-list", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--trunk", default="vgg19_pool5")
+    ap.add_argument("--weights", default="", help="the trunk's caffemodel (else its env variable)")
+    ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"))
+    ap.add_argument("--crop", type=int, default=0)
+    ap.add_argument("--classes", type=int, help="default: the largest label + 1")
+    ap.add_argument("--per-item", action="store_true",
+                    help="one row per list item, ignoring GROUP (images)")
+    ap.add_argument("--dataset", default="", choices=("", "ucf101", "activitynet", "cub"),
+                    help="whose paper table to print beside ours")
+    ap.add_argument("--variant", default="", help="paper table variant (cub: 'box'; "
+                    "ucf101: 'fine-tuned')")
+    ap.add_argument("--title", default="")
+    ap.add_argument("--methods", default=",".join(ORDER),
+                    help="comma-separated subset of %s" % ", ".join(ORDER))
+    for name in ("iterations", "batch", "latent", "fv_size", "vlad_size", "bp_pca", "sample",
+                 "seed"):
+        ap.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
+    ap.add_argument("--lambda3", type=float, default=d.lambda3)
+    ap.add_argument("--sweep", action="store_true", help="also Figure 4(a)'s dimension sweep")
+    args = ap.parse_args(argv)
+
+    from fvvae import report
+    from fvvae.image_list import read_list
+    from fvvae.paper import table_for
+    from fvvae.protocol import Data, Protocol, ProtocolError
+    try:
+        labels = {i.label for lst in (args.train_list, args.test_list)
+                  for i in read_list(lst, check_files=False)}
+    except (OSError, ValueError) as e:
+        ap.exit(2, "run_protocol: %s\n" % e)
+    classes = args.classes or max(labels) + 1
+    s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
+                         sweep=args.sweep, lambda3=args.lambda3,
+                         **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
+                                                          "fv_size", "vlad_size", "bp_pca",
+                                                          "sample", "seed")})
+    data = Data(os.path.abspath(args.train_list), os.path.abspath(args.test_list), classes,
+                args.trunk, args.weights, tuple(args.resize or ()), args.crop,
+                grouped=not args.per_item)
+    os.makedirs(args.out, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        handlers=[logging.FileHandler(os.path.join(args.out, "run.log")),
+                                  logging.StreamHandler()])
+    log = logging.getLogger("fvvae.run_protocol")
+    log.info("settings: %s; data: %s", dataclasses.asdict(s), dataclasses.asdict(data))
+    start = time.time()
+    try:
+        p = Protocol(s, data)
+        p.descriptors()
+        runs, encode_s, training = p.representations()
+        results = p.evaluate(runs, p.path("eval"))
+        sweep = p.sweep() if s.sweep else None
+    except (ProtocolError, OSError, ValueError) as e:
+        log.error("%s", e)
+        sys.exit(1)
+    paper, caption = table_for(args.dataset, args.trunk, args.variant)
+    settings = [("lists", "%s (train), %s (test); %d classes" % (args.train_list, args.test_list,
+                                                                classes)),
+                ("trunk", "%s (%s)" % (args.trunk, args.weights or (
+                    "embedded weights" if args.trunk.startswith("open_nsfw")
+                    else "weights from its environment variable"))),
+                ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d"
+                 % (s.latent, s.lambda3, s.iterations, s.batch)),
+                ("FV / VLAD / BP", "%d Gaussians / %d centres / PCA %s, fitted on %d training "
+                 "descriptors" % (s.fv_size, s.vlad_size, s.bp_pca or "none", s.sample)),
+                ("classifier", "signed sqrt + L2, one-vs-all liblinear -s 3 -B 1 -c 100")]
+    md = report.write_report(args.out, args.title or "FV-VAE protocol: %s" % args.out, results,
+                             encode_s, training, sweep, settings, paper, ORDER,
+                             time.time() - start, "The paper's columns: %s." % caption)
+    print("\n".join(l for l in md.splitlines() if l.startswith("|")))
+    log.info("report: %s", os.path.join(os.path.abspath(args.out), "REPORT.md"))
+
+
+if __name__ == "__main__":
+    main()
