@@ -7,8 +7,11 @@
 # usage: scripts/ucf101.sh [--root DIR] [--split 1|2|3] [--stream rgb|flow|both]
 #          [--trunk vgg19_pool5|resnet152_res5c] [--weights F]
 #          [--flow-trunk vgg19_flow_pool5] [--flow-weights F] [--frames N]
-#          [--no-ten-crop] [--fuse-weight W] [--idt-scores NPZ] [--out DIR]
+#          [--no-ten-crop] [--fuse-weight W] [--idt-scores NPZ] [--finetune ITERATIONS]
+#          [--out DIR]
 #          [-- more tools/run_protocol.py options, e.g. --iterations 5000]
+# --finetune N first fine-tunes the RGB trunk on the training frames with SGD
+# (Table 3's "pool5 fine-tuned"; tools/finetune_trunk.py).
 # Environment: UCF101_ROOT (holds UCF-101/ and ucfTrainTestlist/),
 #   FVVAE_VGG19_WEIGHTS, FVVAE_RESNET152_WEIGHTS, FVVAE_VGG19_FLOW_WEIGHTS.
 set -euo pipefail
@@ -16,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 data=${UCF101_ROOT:-}; split=1; stream=rgb; trunk=vgg19_pool5; weights=""
 flow_trunk=vgg19_flow_pool5; flow_weights=""; ten_crop=1; frames=25; fuse_weight=0.5; idt=""
-out=""; extra=()
+out=""; extra=(); finetune=0
 while [ $# -gt 0 ]; do
   case $1 in
     --root) data=$2; shift 2 ;;           --split) split=$2; shift 2 ;;
@@ -26,8 +29,9 @@ while [ $# -gt 0 ]; do
     --frames) frames=$2; shift 2 ;;       --no-ten-crop) ten_crop=0; shift ;;
     --fuse-weight) fuse_weight=$2; shift 2 ;;
     --idt-scores) idt=$2; shift 2 ;;      --out) out=$2; shift 2 ;;
+    --finetune) finetune=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -55,9 +59,17 @@ for s in rgb flow; do
     test_list="${test_list%.txt}_10crop.txt"
   fi
   if [ $s = rgb ]; then t=$trunk; w=$weights; else t=$flow_trunk; w=$flow_weights; fi
+  variant=""
+  if [ $s = rgb ] && [ "$finetune" -gt 0 ]; then
+    w=$("$PY" "$ROOT/tools/finetune_trunk.py" --trunk "$t" --weights "$w" \
+        --list "$out/prep/split${split}_rgb_train.txt" --classes "$classes" \
+        --iterations "$finetune" --out "$out/finetune" | tail -1)
+    variant=fine-tuned
+  fi
   "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/split${split}_${s}_train.txt" \
     --test-list "$test_list" --trunk "$t" --weights "$w" --classes "$classes" --dataset ucf101 \
-    --title "UCF101 split $split, $s stream, $t" --out "$out/$s" "${extra[@]}"
+    --variant "$variant" --title "UCF101 split $split, $s stream, $t${variant:+, $variant}" \
+    --out "$out/$s" "${extra[@]}"
   runs+=("$s")
 done
 # ---[ late fusion of the streams' FV-VAE scores (Table 4), and of external scores

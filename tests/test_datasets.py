@@ -280,3 +280,29 @@ def test_cub_script_with_and_without_boxes(tmp_path):
         assert "Table 6" in (out / ("open_nsfw" + tag) / "REPORT.md").read_text()
     crops = sorted((out / "prep" / "box_crops").rglob("*.jpg"))
     assert len(crops) == 15 and cv2.imread(str(crops[0])).shape[:2] == (100, 100)
+
+
+def test_finetune_trunk_changes_the_trunk_and_loads_as_its_weights(caffe, tmp_path):
+    from caffe.proto import caffe_pb2
+    from data_prep import cub
+    from fvvae.trunks import check_weights, trunk_definition, trunk_weights
+    root = cub_tree(str(tmp_path / "cub"))
+    lists = cub.prepare(root, str(tmp_path / "prep"))
+    res = subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "tools/finetune_trunk.py"),
+                          "--trunk", "open_nsfw", "--list", lists["train"], "--iterations", "2",
+                          "--batch", "4", "--base-lr", "0.01", "--out", str(tmp_path / "ft")],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    tuned = res.stdout.strip().splitlines()[-1]
+
+    def layers(path):
+        m = caffe_pb2.NetParameter()
+        m.ParseFromString(open(path, "rb").read())
+        return {l.name: [np.array(b.data) for b in l.blobs] for l in m.layer if l.blobs}
+    before, after = layers(trunk_weights("open_nsfw")), layers(tuned)
+    assert after["fc_ft"][0].size == 3 * 1024                     # the new classifier
+    assert not np.allclose(before["conv_1"][0], after["conv_1"][0])  # the trunk learned
+    assert np.array_equal(before["bn_1"][0], after["bn_1"][0])       # BN statistics kept
+    proto = tmp_path / "trunk.prototxt"
+    proto.write_text(trunk_definition(caffe, "open_nsfw"))
+    assert check_weights(caffe, str(proto), tuned)

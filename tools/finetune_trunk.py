@@ -1,0 +1,71 @@
+#!/usr/bin/env python
+"""Fine-tunes a trunk on a data set's frames or images with SGD (Table 3's
+"pool5 fine-tuned", Table 6's "w/ ft"): writes the nets and solver into OUT,
+runs `.venv/bin/caffe train -solver ... -weights TRUNK` (resumed from its
+last snapshot) and prints the fine-tuned caffemodel, which then stands in
+for the trunk's weights (--weights of the other tools).
+
+    .venv/bin/python tools/finetune_trunk.py --trunk vgg19_pool5 --weights VGG19.caffemodel \
+        --list prep/split1_rgb_train.txt --classes 101 --iterations 10000 --out runs/ft
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+os.environ.setdefault("GLOG_minloglevel", "2")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--trunk", required=True)
+    ap.add_argument("--weights", default="", help="the trunk's caffemodel (else its variable)")
+    ap.add_argument("--list", required=True, help="training images: PATH LABEL [GROUP [CROP]]")
+    ap.add_argument("--classes", type=int, help="default: the largest label + 1")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--iterations", type=int, default=10000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--base-lr", type=float, default=0.001)
+    ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"),
+                    help="default 240 320 at 224 input, else the input size")
+    ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
+    args = ap.parse_args(argv)
+    import caffe
+    from fvvae import finetune
+    from fvvae.image_list import read_list
+    from fvvae.trunks import TRUNKS, trunk_weights
+    if args.trunk not in TRUNKS:
+        ap.exit(2, "finetune_trunk: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
+    t = TRUNKS[args.trunk]
+    try:
+        items = read_list(args.list)
+        weights = trunk_weights(args.trunk, args.weights or None)
+        resize = tuple(args.resize) if args.resize else (
+            (240, 320) if t.input_size == 224 else (t.input_size,) * 2)
+        solver, final = finetune.write(
+            caffe, args.trunk, items, args.classes or max(i.label for i in items) + 1, args.out,
+            args.iterations, args.batch, resize, t.input_size, args.base_lr, args.gpu is not None)
+    except (OSError, ValueError) as e:
+        ap.exit(2, "finetune_trunk: %s\n" % e)
+    if not os.path.exists(final):
+        states = sorted(glob.glob(os.path.join(args.out, "snapshots", "*.solverstate")),
+                        key=lambda p: int(re.search(r"_iter_(\d+)", p).group(1)))
+        cmd = [os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
+        cmd += ["-snapshot", states[-1]] if states else ["-weights", weights]
+        if args.gpu is not None:
+            cmd += ["-gpu", str(args.gpu)]
+        with open(os.path.join(args.out, "finetune.log"), "a") as log:
+            rc = subprocess.run(cmd, stdout=log, stderr=log,
+                                env=dict(os.environ, GLOG_minloglevel="0")).returncode
+        if rc != 0 or not os.path.exists(final):
+            ap.exit(1, "finetune_trunk: caffe train failed (exit %d); see %s\n"
+                    % (rc, os.path.join(args.out, "finetune.log")))
+    print(final)
+
+
+if __name__ == "__main__":
+    main()
