@@ -5,9 +5,10 @@
 # bench/time_nets.py on the CPU and on the GPU of the same node, in one run.
 # Writes OUTDIR/gpu_check.md (the table) and the logs.
 #
-# usage: bash fvvae-gpu/gpu_check.sh OUTDIR
+# usage: bash fvvae-gpu/gpu_check.sh OUTDIR   (FVVAE_GPU_BUNDLE: the unpacked
+#        bundle, when this script runs from elsewhere)
 set -uo pipefail
-B=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+B=${FVVAE_GPU_BUNDLE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 OUTDIR=${1:?usage: gpu_check.sh OUTDIR}
 mkdir -p "$OUTDIR"
 # CUDA's runtime, cuBLAS and cuRAND: the toolkit's, or those of a Python install's wheels
@@ -24,9 +25,10 @@ export GLOG_logtostderr=1
 missing=$(ldd "$B/bin/caffe" "$B/bin/test_fvvae.testbin" | grep "not found" | sort -u)
 [ -z "$missing" ] || { echo "gpu_check: libraries not found: $missing"; exit 2; }
 
-echo "== gtest: GPU cases"
-"$B/bin/test_fvvae.testbin" --gtest_filter='*GPU*' > "$OUTDIR/gtest_gpu.log" 2>&1
+echo "== gtest: every case; TestDtypesAndDevices types 2 and 3 are GPUDevice<float>, <double>"
+"$B/bin/test_fvvae.testbin" > "$OUTDIR/gtest_gpu.log" 2>&1
 gt=$?
+echo "GPU cases passed: $(grep -cE '^\[       OK \] .*/[23]\.' "$OUTDIR/gtest_gpu.log"), failed: $(grep -cE '^\[  FAILED  \] .*/[23]\.' "$OUTDIR/gtest_gpu.log")"
 grep -E "^\[  (PASSED|FAILED)" "$OUTDIR/gtest_gpu.log"; tail -3 "$OUTDIR/gtest_gpu.log"
 
 ms() {  # model, what ("Forward pass" or "Forward-Backward"), iterations, [gpu args]

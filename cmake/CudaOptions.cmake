@@ -19,7 +19,7 @@ if(NOT EXISTS "${cuda_root}/include/cuda_runtime.h")
 endif()
 message(STATUS "CUDA toolkit: ${cuda_root}")
 list(APPEND caffe_args
-  -DCPU_ONLY=OFF -DUSE_CUDNN=OFF -DUSE_NCCL=OFF -DFVVAE_REQUIRE_CUDA=ON
+  -DCPU_ONLY=OFF -DUSE_CUDNN=OFF -DUSE_NCCL=${FVVAE_NCCL} -DFVVAE_REQUIRE_CUDA=ON
   -DCUDA_TOOLKIT_ROOT_DIR=${cuda_root}
   -DCUDA_ARCH_NAME=Manual
   -DCUDA_ARCH_BIN=${FVVAE_CUDA_ARCH}

@@ -107,30 +107,11 @@ class Protocol:
                 name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
 
     def caffe_train(self, solver, snapshots, iterations, log_path):
-        """`.venv/bin/caffe train -solver`, resumed from the last snapshot if
-        one exists; a progress bar follows the iterations."""
-        from tqdm import tqdm
-        states = sorted((int(m.group(1)), os.path.join(snapshots, f))
-                        for f in os.listdir(snapshots)
-                        for m in [re.search(r"_iter_(\d+)\.solverstate$", f)] if m)
-        cmd = [os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
-        if states:
-            cmd += ["-snapshot", states[-1][1]]
-            log.info("resuming training from %s", states[-1][1])
-        env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
-        with open(log_path, "a") as f, tqdm(total=iterations, desc="caffe train",
-                                            initial=states[-1][0] if states else 0) as bar:
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                    text=True, env=env)
-            for line in proc.stderr:
-                f.write(line)
-                m = re.search(r"Iteration (\d+)", line)
-                if m:
-                    bar.n = min(iterations, int(m.group(1)))
-                    bar.refresh()
-            rc = proc.wait()
-        if rc != 0:
-            raise ProtocolError("caffe train failed (exit %d); see %s" % (rc, log_path))
+        """`.venv/bin/caffe train -solver`; see train_with_guard."""
+        try:
+            train_with_guard(solver, snapshots, iterations, log_path)
+        except RuntimeError as e:
+            raise ProtocolError(str(e)) from None
 
     # ---- stages -------------------------------------------------------------
     def descriptors(self, deps=()):
@@ -271,6 +252,77 @@ class Protocol:
         res = self.evaluate({n: r[0] for n, r in runs.items()}, self.path("eval_sweep"))
         return [{"run": n, "family": family, "dimension": dim, "top1": float(res[n]["top1"])}
                 for n, (_, family, dim) in runs.items()]
+
+
+LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")
+
+
+def _snapshots(folder):
+    """[(iteration, solverstate path)] of a snapshot folder, in order."""
+    return sorted((int(m.group(1)), os.path.join(folder, f)) for f in os.listdir(folder)
+                  for m in [re.search(r"_iter_(\d+)\.solverstate$", f)] if m)
+
+
+def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights=None, gpu=None):
+    """`.venv/bin/caffe train -solver`, resumed from the last snapshot in
+    `snapshots` if there is one (else started from `weights`, if given), on
+    GPU `gpu` if given, with a progress bar over the iterations.
+    A NaN or Inf loss stops training at once: the snapshots taken after the
+    last finite loss are removed, the earlier ones kept, and RuntimeError
+    names the iteration and the snapshot to resume from."""
+    import math
+    from tqdm import tqdm
+    states = _snapshots(snapshots)
+    cmd = [tool or os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
+    if states:
+        cmd += ["-snapshot", states[-1][1]]
+        log.info("resuming training from %s", states[-1][1])
+    elif weights:
+        cmd += ["-weights", weights]
+    if gpu is not None:
+        cmd += ["-gpu", str(gpu)]
+    env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
+    iteration, last_finite, bad = states[-1][0] if states else 0, None, None
+    with open(log_path, "a") as f, tqdm(total=iterations, desc="caffe train",
+                                        initial=iteration) as bar:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env=env)
+        for line in proc.stderr:
+            f.write(line)
+            m = LOSS_LINE.search(line)
+            if not m:
+                continue
+            if m.group(1):
+                iteration = int(m.group(1))
+                bar.n = min(iterations, iteration)
+                bar.refresh()
+            value = m.group(2) or m.group(3)
+            try:
+                finite = math.isfinite(float(value))
+            except ValueError:
+                finite = False
+            if finite and m.group(1):
+                last_finite = iteration
+            elif not finite:
+                bad = (iteration, line.strip())
+                proc.kill()
+                break
+        rc = proc.wait()
+    if bad:
+        kept = [(i, p) for i, p in _snapshots(snapshots) if last_finite is not None
+                and i <= last_finite]
+        for i, p in _snapshots(snapshots):
+            if (i, p) not in kept:
+                for path in (p, p.replace(".solverstate", ".caffemodel")):
+                    if os.path.exists(path):
+                        os.remove(path)
+        raise RuntimeError(
+            "training stopped: the loss is not finite at iteration %d (%s); %s; see %s"
+            % (bad[0], bad[1].split("] ")[-1],
+               "the last good snapshot is %s" % kept[-1][1] if kept
+               else "no snapshot was taken before it", log_path))
+    if rc != 0:
+        raise RuntimeError("caffe train failed (exit %d); see %s" % (rc, log_path))
 
 
 def parse_losses(log_path):

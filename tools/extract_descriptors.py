@@ -39,6 +39,9 @@ def main(argv=None):
                     "activation (VGG_19 fc7; global average pooling otherwise) in this LMDB: GA")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
+    ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the list, "
+                    "into OUT.shard-i-of-N (and the same for --maps, --global); "
+                    "tools/merge_shards.py combines them")
     args = ap.parse_args(argv)
 
     import caffe
@@ -61,6 +64,17 @@ def main(argv=None):
     try:
         items = read_list(args.list, args.root)
         weights = trunk_weights(args.trunk, args.weights)
+        shard = block_of = None
+        if args.shard:
+            from fvvae.shards import block, parse_shard, shard_path
+            shard = parse_shard(args.shard)
+            block_of = block(len(items), *shard)
+            if block_of[0] == block_of[1]:
+                raise ValueError("--shard %s: %d items leave this shard empty"
+                                 % (args.shard, len(items)))
+            for name in ("out", "maps", "global_out"):
+                if getattr(args, name):
+                    setattr(args, name, shard_path(getattr(args, name), *shard))
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_descriptors: %s\n" % e)
 
@@ -92,9 +106,12 @@ def main(argv=None):
         outputs.append((DescriptorStore(args.global_out), global_layers(caffe, trunk)[1]))
     store = outputs[0][0]
     done = set.intersection(*(s.done_indices() for s, _ in outputs))
-    todo = [i for i in range(len(items)) if i not in done]
-    log.info("trunk %s (%s), mode %s, %d items, %d already done, resize %s crop %d",
-             args.trunk, weights, mode, len(items), len(done), resize, crop)
+    mine = range(*block_of) if block_of else range(len(items))
+    done &= set(mine)
+    todo = [i for i in mine if i not in done]
+    log.info("trunk %s (%s), mode %s, %d items%s, %d already done, resize %s crop %d",
+             args.trunk, weights, mode, len(mine),
+             " (shard %d of %d)" % shard if shard else "", len(done), resize, crop)
     if trunk.in_channels == 3:
         def load(item):
             return load_image(item.path, resize, crop, trunk.mean_bgr, item.crop)
@@ -102,7 +119,7 @@ def main(argv=None):
         def load(item):
             return load_flow_stack(item.path, resize, crop, trunk.mean_bgr[0],
                                    trunk.in_channels // 2, item.crop)
-    with tqdm(total=len(items), initial=len(done), desc="descriptors", unit="img") as bar:
+    with tqdm(total=len(mine), initial=len(done), desc="descriptors", unit="img") as bar:
         for start in range(0, len(todo), args.batch):
             batch = todo[start:start + args.batch]
             try:
@@ -120,7 +137,7 @@ def main(argv=None):
             for s, name in outputs:
                 s.put_batch(batch, net.blobs[name].data, labels)
             bar.update(len(batch))
-    shape = store.read(0)[0].shape
+    shape = store.read(mine[0])[0].shape
     log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)
     print("%d descriptor sets, each %d x %d x %d, in %s" % ((len(store),) + shape + (args.out,)))
     for s, name in outputs:

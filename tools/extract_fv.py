@@ -31,6 +31,9 @@ def main(argv=None):
     ap.add_argument("--no-normalize", action="store_true",
                     help="keep only the raw (FIM-scaled) FVs")
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the rows "
+                    "(videos or items), into OUT.shard-i-of-N; tools/merge_shards.py "
+                    "combines them")
     args = ap.parse_args(argv)
     import caffe
     import numpy as np
@@ -41,6 +44,13 @@ def main(argv=None):
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
                                              args.list, args.root)
+        if args.shard:
+            from collections import OrderedDict
+            from fvvae.shards import block, parse_shard, shard_path
+            shard = parse_shard(args.shard)
+            start, end = block(len(groups), *shard)
+            groups = OrderedDict(list(groups.items())[start:end])
+            args.out = shard_path(args.out, *shard)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
     from fvvae.toollog import log_to

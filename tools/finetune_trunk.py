@@ -2,22 +2,18 @@
 """Fine-tunes a trunk on a data set's frames or images with SGD (Table 3's
 "pool5 fine-tuned", Table 6's "w/ ft"): writes the nets and solver into OUT,
 runs `.venv/bin/caffe train -solver ... -weights TRUNK` (resumed from its
-last snapshot) and prints the fine-tuned caffemodel, which then stands in
+last snapshot; a NaN loss stops it, keeping the last good snapshot) and prints the fine-tuned caffemodel, which then stands in
 for the trunk's weights (--weights of the other tools).
 
     .venv/bin/python tools/finetune_trunk.py --trunk vgg19_pool5 --weights VGG19.caffemodel \
         --list prep/split1_rgb_train.txt --classes 101 --iterations 10000 --out runs/ft
 """
 import argparse
-import glob
 import os
-import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main(argv=None):
@@ -52,18 +48,13 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         ap.exit(2, "finetune_trunk: %s\n" % e)
     if not os.path.exists(final):
-        states = sorted(glob.glob(os.path.join(args.out, "snapshots", "*.solverstate")),
-                        key=lambda p: int(re.search(r"_iter_(\d+)", p).group(1)))
-        cmd = [os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
-        cmd += ["-snapshot", states[-1]] if states else ["-weights", weights]
-        if args.gpu is not None:
-            cmd += ["-gpu", str(args.gpu)]
-        with open(os.path.join(args.out, "finetune.log"), "a") as log:
-            rc = subprocess.run(cmd, stdout=log, stderr=log,
-                                env=dict(os.environ, GLOG_minloglevel="0")).returncode
-        if rc != 0 or not os.path.exists(final):
-            ap.exit(1, "finetune_trunk: caffe train failed (exit %d); see %s\n"
-                    % (rc, os.path.join(args.out, "finetune.log")))
+        from fvvae.protocol import train_with_guard
+        try:
+            train_with_guard(solver, os.path.join(args.out, "snapshots"), args.iterations,
+                             os.path.join(args.out, "finetune.log"), weights=weights,
+                             gpu=args.gpu)
+        except RuntimeError as e:
+            ap.exit(1, "finetune_trunk: %s\n" % e)
     print(final)
 
 
