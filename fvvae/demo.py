@@ -35,7 +35,7 @@ class DemoSettings(ProtocolSettings):
     iterations: int = 400
     batch: int = 32
     bp_pca: int = 512
-    sample: int = 50000
+    sample: int = 30000
     analysis: bool = False
 
 
