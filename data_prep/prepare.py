@@ -64,8 +64,9 @@ def prepare_videos(items, out, prefix, subset, frames=25, flow=False, size=None,
                  else "Farneback (TV-L1 needs opencv-contrib's optflow module)")
     jobs = [(p, d, frames, flow, size, method) for p, d, _, _ in items]
     rgb, flo = [], []
-    with Pool(max(1, workers)) as pool:
-        results = pool.imap(_one, jobs) if workers > 1 else map(_one, jobs)
+    pool = Pool(workers) if workers > 1 else None
+    try:
+        results = pool.imap(_one, jobs) if pool else map(_one, jobs)
         for (path, folder, label, vid), (idx, err) in tqdm(
                 zip(items, results), total=len(items), desc="%s %s videos" % (prefix, subset),
                 unit="video"):
@@ -77,6 +78,10 @@ def prepare_videos(items, out, prefix, subset, frames=25, flow=False, size=None,
                     for i in idx]
             flo += ["%s %d %s\n" % (os.path.join(folder, "flow_x_%05d.jpg" % i), label, vid)
                     for i in idx]
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
     if not rgb:
         raise ValueError("%s %s: none of the %d videos could be used (see %s)"
                          % (prefix, subset, len(items), report.path if report else "the log"))

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 
 from fvvae.paper import TABLE2
@@ -59,7 +60,6 @@ class Demo(Protocol):
         self.stages.run("data", params, [self.data.train_list, self.data.test_list], make)
 
     def run(self):
-        import time
         start = time.time()
         self.make_data()
         self.descriptors(deps=("data",))

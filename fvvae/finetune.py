@@ -77,8 +77,8 @@ def write(caffe, trunk_name, items, classes, out, iterations, batch, resize, cro
     finetune_solver.prototxt}; returns (solver path, final caffemodel path)."""
     os.makedirs(os.path.join(out, "snapshots"), exist_ok=True)
     image_list = os.path.join(out, "finetune_images.txt")
-    files = {"finetune_images.txt": "".join("%s %d\n" % (os.path.abspath(i.path), i.label)
-                                            for i in items)}
+    from fvvae.image_list import imagedata_lines
+    files = {"finetune_images.txt": imagedata_lines(items)}
     net = train_net(caffe, trunk_name, image_list, classes, batch, resize, crop)
     files["finetune_train.prototxt"] = 'name: "finetune_%s"\n%s' % (trunk_name, net)
     prefix = os.path.join(out, "snapshots", "finetune")

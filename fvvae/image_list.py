@@ -55,6 +55,12 @@ def read_list(list_path, root="", check_files=True):
     return items
 
 
+def imagedata_lines(items):
+    """`PATH LABEL` lines with absolute paths, the list Caffe's ImageData layer
+    reads (it splits each line at its last space, so GROUP and CROP must go)."""
+    return "".join("%s %d\n" % (os.path.abspath(i.path), i.label) for i in items)
+
+
 def ten_crop_lines(list_path):
     """The lines of a list expanded to the ten crops of each item (its group
     kept, so that extraction averages the crops' FVs)."""

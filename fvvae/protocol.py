@@ -89,9 +89,9 @@ class Protocol:
     def descriptors_per_set(self):
         return 50 if self.trunk.map_size == 7 else self.trunk.map_size ** 2
 
-    def lists(self, split):
-        return ["--%s-list" % split, getattr(self.data, split + "_list")] \
-            if self.data.grouped else []
+    def list_arg(self, split, flag="--list"):
+        """[flag, the split's list] when rows are per GROUP (videos), else []."""
+        return [flag, getattr(self.data, split + "_list")] if self.data.grouped else []
 
     # ---- running tools ----------------------------------------------------
     def tool(self, name, *args):
@@ -181,14 +181,13 @@ class Protocol:
 
         def extract():
             start = time.time()
-            lst = ["--list", self.data.train_list] if self.data.grouped else []
             self.tool("estimate_fim.py", "--net", net, "--weights", final, "--source",
-                      self.path("activations", "sets_train.lmdb"), "--out", fim, *lst)
+                      self.path("activations", "sets_train.lmdb"), "--out", fim,
+                      *self.list_arg("train"))
             for sp in ("train", "test"):
-                lst = ["--list", getattr(self.data, sp + "_list")] if self.data.grouped else []
                 self.tool("extract_fv.py", "--net", net, "--weights", fim, "--no-normalize",
                           "--source", self.path("activations", "sets_%s.lmdb" % sp),
-                          "--out", files[sp], *lst)
+                          "--out", files[sp], *self.list_arg(sp))
             return {"seconds": time.time() - start}
         enc = self.stages.run("fv_" + tag, {"grouped": self.data.grouped},
                               [fim] + list(files.values()), extract, deps=("train_" + tag,))
@@ -203,7 +202,7 @@ class Protocol:
                 "--sample", self.s.sample,
                 "--train", self.path("activations", "%s_train.lmdb" % kind),
                 "--test", self.path("activations", "%s_test.lmdb" % kind)]
-        args += self.lists("train") + self.lists("test")
+        args += self.list_arg("train", "--train-list") + self.list_arg("test", "--test-list")
         if size:
             args += ["--size", size]
         if method == "bp" and self.s.bp_pca:

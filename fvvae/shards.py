@@ -61,7 +61,7 @@ def merge_features(out, n):
     shard order, into `out` (written atomically)."""
     import h5py
     parts = [shard_path(out, i, n) for i in range(n)]
-    data = {}
+    data, attrs = {}, None
     for p in parts:
         if not os.path.isfile(p):
             raise FileNotFoundError("%s: shard missing" % p)
@@ -73,16 +73,15 @@ def merge_features(out, n):
             for name in f:
                 data.setdefault(name, []).append(f[name].asstr()[:] if name == "ids"
                                                  else f[name][:])
-            attrs = dict(f.attrs)
+            attrs = attrs or dict(f.attrs)
+    data = {name: np.concatenate(chunks) for name, chunks in data.items()}
     with h5py.File(out + ".tmp", "w") as f:
-        for name, chunks in data.items():
+        for name, values in data.items():
             if name == "ids":
-                f.create_dataset(name, data=np.concatenate(chunks).astype(object),
-                                 dtype=h5py.string_dtype())
+                f.create_dataset(name, data=values.astype(object), dtype=h5py.string_dtype())
             else:
-                f.create_dataset(name, data=np.concatenate(chunks))
-        for k, v in attrs.items():
-            f.attrs[k] = v
-        f.attrs["done"] = len(np.concatenate(data["labels"]))
+                f.create_dataset(name, data=values)
+        f.attrs.update(attrs)
+        f.attrs["done"] = len(data["labels"])
     os.replace(out + ".tmp", out)
-    return int(len(np.concatenate(data["labels"])))
+    return len(data["labels"])

@@ -64,6 +64,12 @@ TRUNKS = {
 }
 
 
+def default_resize(trunk):
+    """(H, W) an image is resized to before its centre crop: 240 x 320 for
+    224 inputs (the authors' frames), else the input size itself."""
+    return (240, 320) if trunk.input_size == 224 else (trunk.input_size,) * 2
+
+
 def sha256_of(path, chunk=1 << 20):
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -101,17 +101,19 @@ def test_ten_crops_are_the_corners_centre_and_mirrors(tmp_path):
         read_list(str(tmp_path / "bad.txt"))
 
 
+def caffemodel_blobs(path):
+    """{layer: [blob arrays in their shapes]} of a caffemodel, read with protobuf."""
+    from caffe.proto import caffe_pb2
+    m = caffe_pb2.NetParameter()
+    m.ParseFromString(open(path, "rb").read())
+    return {l.name: [np.array(b.data).reshape(tuple(b.shape.dim)) for b in l.blobs]
+            for l in m.layer if l.blobs}
+
+
 def test_cross_modality_flow_trunk_weights(caffe):
     from fvvae.trunks import trunk_definition, trunk_weights
-    from caffe.proto import caffe_pb2
-    rgb, flow = trunk_weights("open_nsfw"), trunk_weights("open_nsfw_flow")
-    nets = []
-    for path in (rgb, flow):
-        m = caffe_pb2.NetParameter()
-        m.ParseFromString(open(path, "rb").read())
-        nets.append({l.name: l for l in m.layer})
-    w_rgb = np.array(nets[0]["conv_1"].blobs[0].data).reshape(tuple(nets[0]["conv_1"].blobs[0].shape.dim))
-    w_flow = np.array(nets[1]["conv_1"].blobs[0].data).reshape(tuple(nets[1]["conv_1"].blobs[0].shape.dim))
+    w_rgb = caffemodel_blobs(trunk_weights("open_nsfw"))["conv_1"][0]
+    w_flow = caffemodel_blobs(trunk_weights("open_nsfw_flow"))["conv_1"][0]
     assert w_flow.shape[1] == 20 and w_rgb.shape[1] == 3
     assert np.allclose(w_flow, np.repeat(w_rgb.mean(axis=1, keepdims=True), 20, axis=1), atol=1e-6)
     assert "dim: 20" in trunk_definition(caffe, "open_nsfw_flow")
@@ -283,7 +285,6 @@ def test_cub_script_with_and_without_boxes(tmp_path):
 
 
 def test_finetune_trunk_changes_the_trunk_and_loads_as_its_weights(caffe, tmp_path):
-    from caffe.proto import caffe_pb2
     from data_prep import cub
     from fvvae.trunks import check_weights, trunk_definition, trunk_weights
     root = cub_tree(str(tmp_path / "cub"))
@@ -294,12 +295,7 @@ def test_finetune_trunk_changes_the_trunk_and_loads_as_its_weights(caffe, tmp_pa
                          capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     tuned = res.stdout.strip().splitlines()[-1]
-
-    def layers(path):
-        m = caffe_pb2.NetParameter()
-        m.ParseFromString(open(path, "rb").read())
-        return {l.name: [np.array(b.data) for b in l.blobs] for l in m.layer if l.blobs}
-    before, after = layers(trunk_weights("open_nsfw")), layers(tuned)
+    before, after = caffemodel_blobs(trunk_weights("open_nsfw")), caffemodel_blobs(tuned)
     assert after["fc_ft"][0].size == 3 * 1024                     # the new classifier
     assert not np.allclose(before["conv_1"][0], after["conv_1"][0])  # the trunk learned
     assert np.array_equal(before["bn_1"][0], after["bn_1"][0])       # BN statistics kept

@@ -51,16 +51,15 @@ def main(argv=None):
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
     from fvvae.preprocess import load_flow_stack, load_image
-    from fvvae.trunks import (TRUNKS, check_weights, global_layers, trunk_definition,
-                              trunk_weights)
+    from fvvae.trunks import (TRUNKS, check_weights, default_resize, global_layers,
+                              trunk_definition, trunk_weights)
 
     if args.trunk not in TRUNKS:
         ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
     trunk = TRUNKS[args.trunk]
     mode = args.mode or ("frame" if trunk.map_size == 7 else "image")
     crop = trunk.input_size if args.crop is None else args.crop
-    resize = tuple(args.resize) if args.resize else (
-        (240, 320) if trunk.input_size == 224 else (trunk.input_size, trunk.input_size))
+    resize = tuple(args.resize) if args.resize else default_resize(trunk)
     try:
         items = read_list(args.list, args.root)
         weights = trunk_weights(args.trunk, args.weights)

@@ -33,15 +33,14 @@ def main(argv=None):
     import caffe
     from fvvae import finetune
     from fvvae.image_list import read_list
-    from fvvae.trunks import TRUNKS, trunk_weights
+    from fvvae.trunks import TRUNKS, default_resize, trunk_weights
     if args.trunk not in TRUNKS:
         ap.exit(2, "finetune_trunk: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
     t = TRUNKS[args.trunk]
     try:
         items = read_list(args.list)
         weights = trunk_weights(args.trunk, args.weights or None)
-        resize = tuple(args.resize) if args.resize else (
-            (240, 320) if t.input_size == 224 else (t.input_size,) * 2)
+        resize = tuple(args.resize) if args.resize else default_resize(t)
         solver, final = finetune.write(
             caffe, args.trunk, items, args.classes or max(i.label for i in items) + 1, args.out,
             args.iterations, args.batch, resize, t.input_size, args.base_lr, args.gpu is not None)

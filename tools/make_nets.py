@@ -53,23 +53,22 @@ def main(argv=None):
     }
     if args.trunk:
         from fvvae.nets import train_net_with_trunk
-        from fvvae.trunks import TRUNKS, trunk_definition
+        from fvvae.trunks import TRUNKS, default_resize, trunk_definition
         if args.trunk not in TRUNKS or not args.trunk_list:
             ap.exit(2, "make_nets: --trunk takes one of %s and needs --trunk-list\n"
                     % ", ".join(TRUNKS))
         trunk = TRUNKS[args.trunk]
         mode = args.mode or ("frame" if trunk.map_size == 7 else "image")
-        resize = (240, 320) if trunk.input_size == 224 else (trunk.input_size,) * 2
+        resize = default_resize(trunk)
         # Caffe's ImageData reads `PATH LABEL` (it splits at the last space):
         # write a checked copy of our `PATH LABEL [GROUP]` list with full paths.
-        from fvvae.image_list import read_list
+        from fvvae.image_list import imagedata_lines, read_list
         try:
             items = read_list(args.trunk_list, args.trunk_root)
         except (OSError, ValueError) as e:
             ap.exit(2, "make_nets: %s\n" % e)
         image_list = os.path.join(out, "train_with_trunk_images.txt")
-        files["train_with_trunk_images.txt"] = "".join(
-            "%s %d\n" % (os.path.abspath(it.path), it.label) for it in items)
+        files["train_with_trunk_images.txt"] = imagedata_lines(items)
         net = train_net_with_trunk(caffe, cfg, trunk_definition(caffe, args.trunk), trunk,
                                    mode, image_list, "", resize, trunk.input_size)
         files["train_with_trunk.prototxt"] = 'name: "fv_vae_train_with_trunk"\n' + str(net)
