@@ -13,6 +13,8 @@ LAYER_TYPES = (
     "Normalize",                   # whole-map L2 x scale (the authors' 158)
     "SignedSqrt",                  # section 5.2, classifier stage
     "L2Normalize",                 # section 5.2, classifier stage
+    "SetsToColumns",               # a batch's descriptors as one matrix (speed)
+    "ColumnsToSets",               # and back, for the per-set layers
 )
 
 __version__ = "0.1.0"

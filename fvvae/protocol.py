@@ -271,6 +271,9 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
     names the iteration and the snapshot to resume from."""
     import math
     from tqdm import tqdm
+    for name in os.listdir(snapshots):   # a snapshot being written when a run was killed
+        if name.endswith(".partial"):
+            os.remove(os.path.join(snapshots, name))
     states = _snapshots(snapshots)
     cmd = [tool or os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
     if states:
@@ -325,7 +328,9 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
 
 
 def parse_losses(log_path):
-    """[(iteration, {loss name: value})] from a caffe train log."""
+    """[(iteration, {loss name: value})] from a caffe train log. A log that
+    training resumed into holds the iterations after the snapshot twice: the
+    resumed run's lines, which come last, are kept."""
     rows, current = [], None
     with open(log_path) as f:
         for line in f:
@@ -337,4 +342,5 @@ def parse_losses(log_path):
             m = re.search(r"Train net output #\d+: (loss_\w+) = ([-+0-9.eE]+|nan|inf)", line)
             if m and current is not None:
                 current[m.group(1)] = float(m.group(2))
-    return rows
+    last = {r["iteration"]: r for r in rows}
+    return [last[i] for i in sorted(last)]

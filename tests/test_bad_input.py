@@ -115,3 +115,12 @@ def test_python_twin_reports_shapes():
               'top: "fv" python_param { module: "fisher_vector_layer" '
               'layer: "FisherVectorLayer" } }\n')
     assert_fails_with(build_net(text), "FisherVectorLayer", "(2, 8, 1, 5)", "(2, 7, 1, 5)")
+
+
+def test_columns_to_sets_count_mismatch():
+    # 2 sets of 5 descriptors need 10 columns, not 9
+    res = build_net(input_layers(cols=(1, 3, 1, 9), x=(2, 8, 1, 5))
+                    + 'layer { name: "split" type: "ColumnsToSets" bottom: "cols" bottom: "x" '
+                      'top: "s" }\n')
+    assert_fails_with(res, "ColumnsToSets layer 'split'", "columns 1 3 1 9",
+                      "reference set 2 8 1 5", "N = 2, T = 5")

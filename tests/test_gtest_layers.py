@@ -7,7 +7,8 @@ from conftest import CAFFE_BUILD, ROOT
 
 SUITES = ("FisherVectorLayerTest", "GaussianReconstructionLossLayerTest",
           "GaussianSampleLayerTest", "NormalizeLayerTest",
-          "L2NormalizeLayerTest", "SignedSqrtLayerTest")
+          "L2NormalizeLayerTest", "SignedSqrtLayerTest",
+          "SetsToColumnsLayerTest", "ColumnsToSetsLayerTest")
 
 
 def test_layer_gtests_pass():

@@ -97,8 +97,10 @@ def test_train_fim_extract_on_real_descriptors(descriptors, tmp_path):
          "--source", d / "desc.lmdb", "--out", run / "frames.h5", "--no-normalize")
     with h5py.File(run / "frames.h5") as f, h5py.File(run / "a.h5") as a:
         assert f["features"].shape[0] == 10 and "features_normalized" not in f
+        # (to float32 rounding: the two runs batch the frames differently, and the
+        # encoder's one GEMM over a batch's descriptors sums in another order)
         np.testing.assert_allclose(a["features"][1], f["features"][5:].mean(axis=0), rtol=1e-4,
-                                   atol=1e-6 * np.abs(a["features"][1]).max())
+                                   atol=1e-5 * np.abs(a["features"][1]).max())
 
 
 def test_bad_lists_and_images_name_the_file(descriptors, tmp_path):

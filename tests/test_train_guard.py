@@ -41,3 +41,66 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_snapshot(caffe, tmp_pat
                     str(snaps / ("fv_iter_%d.caffemodel" % max(kept))), caffe.TEST)
     import numpy as np
     assert all(np.isfinite(b.data).all() for p in net.params.values() for b in p)
+
+
+def _weights(path):
+    import numpy as np
+    from caffe.proto import caffe_pb2
+    net = caffe_pb2.NetParameter()
+    net.ParseFromString(open(path, "rb").read())
+    return {(l.name, i): np.array(b.data) for l in net.layer for i, b in enumerate(l.blobs)}
+
+
+def test_resumed_training_equals_uninterrupted_training(caffe, tmp_path):
+    """patches/0009: from a snapshot, Caffe's Data layer continues at the
+    record the uninterrupted run would read (here past the end of the LMDB,
+    which wraps) and dropout and GaussianSample draw the same noise, so the
+    weights after 12 iterations are bit for bit those of one run. A snapshot
+    being written when a run is killed never replaces the previous one
+    (FILE.partial, renamed into place)."""
+    import os
+    import subprocess
+    import numpy as np
+    from fvvae.config import FVVAEConfig
+    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.nets import solver_text, train_net
+    rng = np.random.default_rng(0)
+    store = DescriptorStore(str(tmp_path / "sets.lmdb"))
+    store.put_batch(range(20), np.abs(rng.normal(size=(20, 16, 1, 6))), rng.integers(0, 3, 20))
+    store.close()
+    cfg = FVVAEConfig(channels=16, descriptors=6, encoder=[12, 4], classes=3, batch=8,
+                      snapshot=4, iterations=12, source=str(tmp_path / "sets.lmdb"))
+    (tmp_path / "train.prototxt").write_text(str(train_net(caffe, cfg)))
+    assert "Dropout" in (tmp_path / "train.prototxt").read_text()
+
+    def train(name, max_iter, resume=None):
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        solver = folder / ("solver%d.prototxt" % max_iter)
+        text = solver_text(cfg, str(tmp_path / "train.prototxt"), str(folder / "fv"))
+        solver.write_text(text.replace("max_iter: 12", "max_iter: %d" % max_iter))
+        cmd = [str(CAFFE_TOOL), "train", "-solver", str(solver)]
+        if resume:
+            cmd += ["-snapshot", str(folder / resume)]
+        res = subprocess.run(cmd, capture_output=True, text=True,
+                             env=dict(os.environ, GLOG_logtostderr="1", GLOG_minloglevel="0"))
+        assert res.returncode == 0, res.stderr[-2000:]
+        return res.stderr
+
+    train("once", 12)
+    train("twice", 4)                                   # 32 of the 20 records: wrapped
+    log = train("twice", 12, resume="fv_iter_4.solverstate")
+    assert "continues after record 32" in log
+    a, b = _weights(tmp_path / "once" / "fv_iter_12.caffemodel"), \
+        _weights(tmp_path / "twice" / "fv_iter_12.caffemodel")
+    assert a.keys() == b.keys() and len(a) >= 8
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+    # the weights did move, and a third run from iteration 8 agrees too
+    early = _weights(tmp_path / "once" / "fv_iter_4.caffemodel")
+    assert not np.array_equal(a[("mu_x", 0)], early[("mu_x", 0)])
+    train("thrice", 8)
+    train("thrice", 12, resume="fv_iter_8.solverstate")
+    c = _weights(tmp_path / "thrice" / "fv_iter_12.caffemodel")
+    assert all(np.array_equal(a[k], c[k]) for k in a)
+    assert not list(tmp_path.rglob("*.partial"))

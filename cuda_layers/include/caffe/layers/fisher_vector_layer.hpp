@@ -58,7 +58,9 @@ class FisherVectorLayer : public Layer<Dtype> {
   Blob<Dtype> inv_var_;   // data 1 / sigma_x^2 (C); diff: scratch
   Blob<Dtype> residual_;  // data g (N x C x T); diff d loss / d g
   Blob<Dtype> zaug_;      // data [z; 1] (N x (K+1) x T); diff its gradient
-  Blob<Dtype> raw_;       // data the unscaled FV; diff the scaled top diff
+  // data: the unscaled FV (kept by Forward_gpu; recomputed by Backward_cpu,
+  // so that the CPU forward writes the large FV once); diff: scaled top diff
+  Blob<Dtype> raw_;
 };
 
 }  // namespace caffe

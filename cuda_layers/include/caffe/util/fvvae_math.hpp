@@ -109,6 +109,23 @@ template <typename Dtype>
 void fvvae_position_dot_gpu(int num, int channels, int inner, const Dtype* a,
     const Dtype* b, Dtype* out);
 
+// Descriptor sets N x C x T and the same descriptors as the columns of one
+// C x (N T) matrix: columns[c, n * T + t] = sets[n, c, t]. On the columns the
+// encoder's and decoder's 1x1 convolutions are one large product per layer
+// instead of N small ones.
+template <typename Dtype>
+void fvvae_sets_to_columns_cpu(int num, int channels, int inner,
+    const Dtype* sets, Dtype* columns);
+template <typename Dtype>
+void fvvae_columns_to_sets_cpu(int num, int channels, int inner,
+    const Dtype* columns, Dtype* sets);
+template <typename Dtype>
+void fvvae_sets_to_columns_gpu(int num, int channels, int inner,
+    const Dtype* sets, Dtype* columns);
+template <typename Dtype>
+void fvvae_columns_to_sets_gpu(int num, int channels, int inner,
+    const Dtype* columns, Dtype* sets);
+
 }  // namespace caffe
 
 #endif  // CAFFE_UTIL_FVVAE_MATH_HPP_

@@ -81,23 +81,33 @@ void FisherVectorLayer<Dtype>::Forward_cpu(const vector<Blob<Dtype>*>& bottom,
     inv_var[c] = std::exp(-Dtype(2) * log_sigma[c]);
   }
   Dtype* g = residual_.mutable_cpu_data();
-  const int count = bottom[0]->count();
-  for (int i = 0; i < count; ++i) {
-    g[i] = fvvae::fv_residual(x[i], mu[i], inv_var[(i / inner_) % channels_]);
+  for (int n = 0; n < num_; ++n) {
+    for (int c = 0; c < channels_; ++c) {
+      const int base = (n * channels_ + c) * inner_;
+      const Dtype iv = inv_var[c];
+      for (int t = 0; t < inner_; ++t) {
+        g[base + t] = fvvae::fv_residual(x[base + t], mu[base + t], iv);
+      }
+    }
   }
+  bool unit_scale = true;
+  for (int j = 0; j < fv_dim_ && unit_scale; ++j) unit_scale = scale[j] == 1;
   Dtype* zaug = zaug_.mutable_cpu_data();
-  Dtype* raw = raw_.mutable_cpu_data();
   Dtype* fv = top[0]->mutable_cpu_data();
   const int zlen = latent_ * inner_;
   for (int n = 0; n < num_; ++n) {
     Dtype* zaug_n = zaug + n * (zlen + inner_);
     caffe_copy(zlen, z + n * zlen, zaug_n);
     caffe_set(inner_, Dtype(1), zaug_n + zlen);
-    // eq. 11 summed over t: G_n (C x T) times [z; 1]_n^T (T x (K+1)).
+    // eq. 11 summed over t: G_n (C x T) times [z; 1]_n^T (T x (K+1)),
+    // written straight into the top and scaled there (eq. 13); Backward
+    // recomputes the unscaled product when the scale's gradient is needed.
     caffe_cpu_gemm<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
         inner_, Dtype(1), g + n * channels_ * inner_, zaug_n, Dtype(0),
-        raw + n * fv_dim_);
-    caffe_mul(fv_dim_, raw + n * fv_dim_, scale, fv + n * fv_dim_);
+        fv + n * fv_dim_);
+    if (!unit_scale) {
+      caffe_mul(fv_dim_, fv + n * fv_dim_, scale, fv + n * fv_dim_);
+    }
   }
 }
 
@@ -106,8 +116,18 @@ void FisherVectorLayer<Dtype>::Backward_cpu(const vector<Blob<Dtype>*>& top,
     const vector<bool>& propagate_down, const vector<Blob<Dtype>*>& bottom) {
   const Dtype* top_diff = top[0]->cpu_diff();
   const Dtype* scale = this->blobs_[1]->cpu_data();
+  const Dtype* g = residual_.cpu_data();
+  const Dtype* zaug = zaug_.cpu_data();
+  const int cl = channels_ * inner_, zl = (latent_ + 1) * inner_;
   if (this->param_propagate_down_[1]) {
-    // d y[c,k] / d s[c,k] = raw[c,k], summed over the sets.
+    // d y[c,k] / d s[c,k] = raw[c,k], summed over the sets; raw is the
+    // unscaled product of Forward, recomputed here.
+    Dtype* raw = raw_.mutable_cpu_data();
+    for (int n = 0; n < num_; ++n) {
+      caffe_cpu_gemm<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
+          inner_, Dtype(1), g + n * cl, zaug + n * zl, Dtype(0),
+          raw + n * fv_dim_);
+    }
     fvvae_channel_dot_cpu(num_, fv_dim_, 1, top_diff, raw_.cpu_data(),
                           Dtype(1), this->blobs_[1]->mutable_cpu_diff());
   }
@@ -118,9 +138,6 @@ void FisherVectorLayer<Dtype>::Backward_cpu(const vector<Blob<Dtype>*>& top,
   for (int n = 0; n < num_; ++n) {
     caffe_mul(fv_dim_, top_diff + n * fv_dim_, scale, d_raw + n * fv_dim_);
   }
-  const Dtype* g = residual_.cpu_data();
-  const Dtype* zaug = zaug_.cpu_data();
-  const int cl = channels_ * inner_, zl = (latent_ + 1) * inner_;
   if (propagate_down[2]) {
     Dtype* d_zaug = zaug_.mutable_cpu_diff();
     Dtype* z_diff = bottom[2]->mutable_cpu_diff();
@@ -146,12 +163,14 @@ void FisherVectorLayer<Dtype>::Backward_cpu(const vector<Blob<Dtype>*>& top,
   const int count = bottom[0]->count();
   Dtype* x_diff = propagate_down[0] ? bottom[0]->mutable_cpu_diff() : NULL;
   Dtype* mu_diff = propagate_down[1] ? bottom[1]->mutable_cpu_diff() : NULL;
-  for (int i = 0; i < count; ++i) {
-    // g = (mu - x) / sigma^2 where mu > 0, else 0.
-    const Dtype d = mu[i] > Dtype(0)
-        ? d_g[i] * inv_var[(i / inner_) % channels_] : Dtype(0);
-    if (mu_diff) mu_diff[i] = d;
-    if (x_diff) x_diff[i] = -d;
+  for (int i = 0; i < count; i += inner_) {
+    const Dtype iv = inv_var[(i / inner_) % channels_];
+    for (int j = i; j < i + inner_; ++j) {
+      // g = (mu - x) / sigma^2 where mu > 0, else 0.
+      const Dtype d = mu[j] > Dtype(0) ? d_g[j] * iv : Dtype(0);
+      if (mu_diff) mu_diff[j] = d;
+      if (x_diff) x_diff[j] = -d;
+    }
   }
   if (this->param_propagate_down_[0]) {
     // d g / d log sigma = -2 g.

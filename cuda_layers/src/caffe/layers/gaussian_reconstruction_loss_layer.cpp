@@ -66,11 +66,17 @@ void GaussianReconstructionLossLayer<Dtype>::Forward_cpu(
   const Dtype* x = bottom[0]->cpu_data();
   const Dtype* mu = bottom[1]->cpu_data();
   const Dtype* inv_var = inv_var_.cpu_data();
-  const int count = bottom[0]->count();
   Dtype data_part = 0;
-  for (int i = 0; i < count; ++i) {
-    data_part += fvvae::half_sq_residual(x[i], mu[i],
-                                         inv_var[(i / inner_) % channels_]);
+  for (int n = 0; n < num_; ++n) {
+    for (int c = 0; c < channels_; ++c) {
+      const int base = (n * channels_ + c) * inner_;
+      const Dtype iv = inv_var[c];
+      Dtype row = 0;
+      for (int t = 0; t < inner_; ++t) {
+        row += fvvae::half_sq_residual(x[base + t], mu[base + t], iv);
+      }
+      data_part += row;
+    }
   }
   top[0]->mutable_cpu_data()[0] = (data_part + log_part) / normalizer_;
 }
@@ -88,13 +94,15 @@ void GaussianReconstructionLossLayer<Dtype>::Backward_cpu(
   Dtype* mu_diff = propagate_down[1] ? bottom[1]->mutable_cpu_diff() : NULL;
   Dtype* sigma_terms =
       this->param_propagate_down_[0] ? scratch_.mutable_cpu_diff() : NULL;
-  for (int i = 0; i < count; ++i) {
+  for (int i = 0; i < count; i += inner_) {
     const Dtype iv = inv_var[(i / inner_) % channels_];
-    const Dtype g = scale * fvvae::rec_grad_mu(x[i], mu[i], iv);
-    if (mu_diff) mu_diff[i] = g;
-    if (x_diff) x_diff[i] = -g;
-    if (sigma_terms) {
-      sigma_terms[i] = scale * fvvae::rec_grad_log_sigma(x[i], mu[i], iv);
+    for (int j = i; j < i + inner_; ++j) {
+      const Dtype g = scale * fvvae::rec_grad_mu(x[j], mu[j], iv);
+      if (mu_diff) mu_diff[j] = g;
+      if (x_diff) x_diff[j] = -g;
+      if (sigma_terms) {
+        sigma_terms[j] = scale * fvvae::rec_grad_log_sigma(x[j], mu[j], iv);
+      }
     }
   }
   if (sigma_terms) {

@@ -75,9 +75,11 @@ void GaussianSampleLayer<Dtype>::Forward_cpu(
   if (this->phase_ == TRAIN) {
     Dtype* eps = eps_.mutable_cpu_data();
     caffe_rng_gaussian<Dtype>(eps_.count(), Dtype(0), Dtype(1), eps);
-    for (int i = 0; i < count; ++i) {
-      const int k = (i / inner_) % latent_;
-      z[i] = fvvae::gaussian_sample(mu[i], eps[i], sigma[k]);
+    for (int i = 0; i < count; i += inner_) {
+      const Dtype s = sigma[(i / inner_) % latent_];
+      for (int j = i; j < i + inner_; ++j) {
+        z[j] = fvvae::gaussian_sample(mu[j], eps[j], s);
+      }
     }
   } else {
     caffe_copy(count, mu, z);

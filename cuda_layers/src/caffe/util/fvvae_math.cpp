@@ -1,3 +1,5 @@
+#include <cstring>
+
 #include "caffe/util/fvvae_math.hpp"
 
 namespace caffe {
@@ -32,6 +34,30 @@ void fvvae_position_dot_cpu(int num, int channels, int inner, const Dtype* a,
   }
 }
 
+template <typename Dtype>
+void fvvae_sets_to_columns_cpu(int num, int channels, int inner,
+    const Dtype* sets, Dtype* columns) {
+  const int row = num * inner;
+  for (int n = 0; n < num; ++n) {
+    for (int c = 0; c < channels; ++c) {
+      std::memcpy(columns + c * row + n * inner,
+                  sets + (n * channels + c) * inner, sizeof(Dtype) * inner);
+    }
+  }
+}
+
+template <typename Dtype>
+void fvvae_columns_to_sets_cpu(int num, int channels, int inner,
+    const Dtype* columns, Dtype* sets) {
+  const int row = num * inner;
+  for (int n = 0; n < num; ++n) {
+    for (int c = 0; c < channels; ++c) {
+      std::memcpy(sets + (n * channels + c) * inner,
+                  columns + c * row + n * inner, sizeof(Dtype) * inner);
+    }
+  }
+}
+
 template void fvvae_channel_dot_cpu<float>(int, int, int, const float*,
     const float*, float, float*);
 template void fvvae_channel_dot_cpu<double>(int, int, int, const double*,
@@ -40,5 +66,14 @@ template void fvvae_position_dot_cpu<float>(int, int, int, const float*,
     const float*, float*);
 template void fvvae_position_dot_cpu<double>(int, int, int, const double*,
     const double*, double*);
+
+template void fvvae_sets_to_columns_cpu<float>(int, int, int, const float*,
+    float*);
+template void fvvae_sets_to_columns_cpu<double>(int, int, int, const double*,
+    double*);
+template void fvvae_columns_to_sets_cpu<float>(int, int, int, const float*,
+    float*);
+template void fvvae_columns_to_sets_cpu<double>(int, int, int, const double*,
+    double*);
 
 }  // namespace caffe

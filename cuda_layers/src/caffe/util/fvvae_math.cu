@@ -52,6 +52,45 @@ __global__ void PositionDotKernel(const int channels, const int inner,
   if (threadIdx.x == 0) out[g] = partial[0];
 }
 
+// One thread per element of the sets layout N x C x T; to_columns chooses the
+// direction of the copy.
+template <typename Dtype>
+__global__ void SetsColumnsKernel(const int count, const int num,
+    const int channels, const int inner, const bool to_columns,
+    const Dtype* from, Dtype* to) {
+  CUDA_KERNEL_LOOP(i, count) {
+    const int t = i % inner;
+    const int nc = i / inner;
+    const int c = nc % channels, n = nc / channels;
+    const int col = (c * num + n) * inner + t;
+    if (to_columns) {
+      to[col] = from[i];
+    } else {
+      to[i] = from[col];
+    }
+  }
+}
+
+template <typename Dtype>
+void fvvae_sets_to_columns_gpu(int num, int channels, int inner,
+    const Dtype* sets, Dtype* columns) {
+  const int count = num * channels * inner;
+  // NOLINT_NEXT_LINE(whitespace/operators)
+  SetsColumnsKernel<Dtype><<<CAFFE_GET_BLOCKS(count), CAFFE_CUDA_NUM_THREADS>>>(
+      count, num, channels, inner, true, sets, columns);
+  CUDA_POST_KERNEL_CHECK;
+}
+
+template <typename Dtype>
+void fvvae_columns_to_sets_gpu(int num, int channels, int inner,
+    const Dtype* columns, Dtype* sets) {
+  const int count = num * channels * inner;
+  // NOLINT_NEXT_LINE(whitespace/operators)
+  SetsColumnsKernel<Dtype><<<CAFFE_GET_BLOCKS(count), CAFFE_CUDA_NUM_THREADS>>>(
+      count, num, channels, inner, false, columns, sets);
+  CUDA_POST_KERNEL_CHECK;
+}
+
 template <typename Dtype>
 void fvvae_channel_dot_gpu(int num, int channels, int inner, const Dtype* a,
     const Dtype* b, Dtype beta, Dtype* out) {
@@ -78,5 +117,14 @@ template void fvvae_position_dot_gpu<float>(int, int, int, const float*,
     const float*, float*);
 template void fvvae_position_dot_gpu<double>(int, int, int, const double*,
     const double*, double*);
+
+template void fvvae_sets_to_columns_gpu<float>(int, int, int, const float*,
+    float*);
+template void fvvae_sets_to_columns_gpu<double>(int, int, int, const double*,
+    double*);
+template void fvvae_columns_to_sets_gpu<float>(int, int, int, const float*,
+    float*);
+template void fvvae_columns_to_sets_gpu<double>(int, int, int, const double*,
+    double*);
 
 }  // namespace caffe
