@@ -12,17 +12,20 @@ Extract net (Figure 2b, eq. 13): the same layer names without sampling
 in the caffemodel) and FisherVector(x, mu_x, mu_z) sharing log sigma_x with it
 by parameter name; its second parameter is the FIM scale.
 
-The encoder, decoder and class layers act on every descriptor alike, so both
-nets run them on the batch's descriptors laid side by side as the columns of
-one C x (N T) matrix (SetsToColumns): Caffe's 1x1 convolution then makes one
-large GEMM per layer instead of N products of T = 50 columns, about twice as
-fast on a CPU. ColumnsToSets splits the columns back into sets before the
-layers that work per set (the GaussianSample and reconstruction losses, which
-are per-set means, the max over a set's class scores, the FV sum of eq. 11).
-Layer names and parameter shapes are those of the per-set layout, so
-caffemodels of either layout load into both.
+The encoder, decoder and class layers act on every descriptor alike, so for
+small sets (T < COLUMNS_BELOW_T: frames) both nets run them on the batch's
+descriptors laid side by side as the columns of one C x (N T) matrix
+(SetsToColumns): Caffe's 1x1 convolution then makes one large GEMM per layer
+instead of N products of T = 50 columns. In training, ColumnsToSets splits the
+columns back into sets before the layers that work per set (the GaussianSample
+and reconstruction losses, which are per-set means, and the max over a set's
+class scores); at extraction FisherVector reads the columns itself, given the
+sets as a fourth bottom for their N and T. Layer names and parameter shapes
+are those of the per-set layout, so caffemodels of either layout load into
+both.
 """
 LOG_SIGMA_X = "log_sigma_x"
+COLUMNS_BELOW_T = 256
 FIM_SCALE = "fim_scale"
 
 
@@ -51,31 +54,52 @@ def _decoder(caffe, n, z, cfg):
     return n.mu_x
 
 
-def _train_head(caffe, n, x, label, cfg):
-    """The FV-VAE training layers on descriptor sets x with labels."""
+def columns_layout(cfg):
+    """Whether the nets lay the batch's descriptors out as columns: for small
+    sets (frames, T = 50), where one large product beats N small ones; sets of
+    T >= COLUMNS_BELOW_T (images, 28 x 28) are large products already, and the
+    layout changes would only cost time (bench/encoding.py measures both)."""
+    return cfg.descriptors < COLUMNS_BELOW_T
+
+
+def _train_head(caffe, n, x, label, cfg, columns=None):
+    """The FV-VAE training layers on descriptor sets x with labels; columns:
+    the layout (None: columns_layout(cfg))."""
     L, P = caffe.layers, caffe.params
-    n.x_cols = L.SetsToColumns(x)
-    bottom = n.x_cols
+    columns = columns_layout(cfg) if columns is None else columns
+
+    def as_columns(name, sets):
+        if not columns:
+            return sets
+        setattr(n, name, L.SetsToColumns(sets))
+        return getattr(n, name)
+
+    def as_sets(name, cols):
+        if not columns:
+            return cols
+        setattr(n, name, L.ColumnsToSets(cols, x))
+        return getattr(n, name)
+
+    bottom = as_columns("x_cols", x)
     if cfg.dropout > 0:
-        n.x_drop = L.Dropout(n.x_cols, dropout_ratio=cfg.dropout)
+        n.x_drop = L.Dropout(bottom, dropout_ratio=cfg.dropout)
         bottom = n.x_drop
     mu_z = _encoder(caffe, n, bottom, cfg)
-    n.mu_z_sets = L.ColumnsToSets(mu_z, x)
-    n.z, n.loss_reg = L.GaussianSample(n.mu_z_sets, ntop=2, loss_weight=[0, cfg.lambda2])
-    n.z_cols = L.SetsToColumns(n.z)
+    n.z, n.loss_reg = L.GaussianSample(as_sets("mu_z_sets", mu_z), ntop=2,
+                                       loss_weight=[0, cfg.lambda2])
+    z = as_columns("z_cols", n.z)
     if cfg.lambda3 > 0:
-        n.cls = L.Convolution(n.z_cols, num_output=cfg.classes, kernel_size=1,
+        n.cls = L.Convolution(z, num_output=cfg.classes, kernel_size=1,
                               weight_filler=dict(type="xavier"))
-        n.cls_sets = L.ColumnsToSets(n.cls, x)
-        n.cls_max = L.Pooling(n.cls_sets, pool=P.Pooling.MAX, kernel_h=1,
+        n.cls_max = L.Pooling(as_sets("cls_sets", n.cls), pool=P.Pooling.MAX, kernel_h=1,
                               kernel_w=cfg.descriptors)
         n.loss_cls = L.SoftmaxWithLoss(n.cls_max, label, loss_weight=cfg.lambda3)
     else:
         n.label_unused = L.Silence(label, ntop=0)
-    mu_x = _decoder(caffe, n, n.z_cols, cfg)
-    n.mu_x_sets = L.ColumnsToSets(mu_x, x)
+    mu_x = _decoder(caffe, n, z, cfg)
     # the decoder rebuilds the complete input x, not the dropped-out one (5.2)
-    n.loss_rec = L.GaussianReconstructionLoss(x, n.mu_x_sets, loss_weight=cfg.lambda1,
+    n.loss_rec = L.GaussianReconstructionLoss(x, as_sets("mu_x_sets", mu_x),
+                                              loss_weight=cfg.lambda1,
                                               param=[dict(name=LOG_SIGMA_X)])
 
 
@@ -93,34 +117,15 @@ def train_net(caffe, cfg):
     return n.to_proto()
 
 
-def train_net_on_inputs(caffe, cfg):
+def train_net_on_inputs(caffe, cfg, columns=None):
     """The train net with Input blobs in place of the data layer (descriptor
     sets N x C x 1 x T and labels N): for `caffe time`, which needs no data."""
     L = caffe.layers
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[cfg.batch, cfg.channels, 1, cfg.descriptors]))
     n.label = L.Input(shape=dict(dim=[cfg.batch]))
-    _train_head(caffe, n, n.data, n.label, cfg)
+    _train_head(caffe, n, n.data, n.label, cfg, columns)
     return n.to_proto()
-
-
-def per_set_layout(net_param):
-    """The same net without SetsToColumns / ColumnsToSets: each of their tops
-    replaced by the blob it came from, so that every layer runs on the N x C x
-    1 x T sets (Caffe's one GEMM per set). The baseline of bench/encoding.py
-    and the reference of tests/test_columns_layout.py."""
-    rename, keep = {}, []
-    for layer in net_param.layer:
-        if layer.type in ("SetsToColumns", "ColumnsToSets"):
-            rename[layer.top[0]] = rename.get(layer.bottom[0], layer.bottom[0])
-        else:
-            keep.append(layer)
-    for layer in keep:
-        for i, b in enumerate(layer.bottom):
-            layer.bottom[i] = rename.get(b, b)
-    del net_param.layer[:]
-    net_param.layer.extend(keep)
-    return net_param
 
 
 def frozen(net_param):
@@ -163,10 +168,12 @@ def train_net_with_trunk(caffe, cfg, trunk_text, trunk, mode, image_list, root="
     return net
 
 
-def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=None):
+def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=None,
+                columns=None):
     """The extraction net. By default its input is a descriptor set blob
     `data` (1 x C x 1 x T); prefix_layers(n) may instead build the input (a
-    trunk's map with SPP, say) and return the descriptor-set blob."""
+    trunk's map with SPP, say) and return the descriptor-set blob. columns:
+    the layout (None: columns_layout(cfg))."""
     L = caffe.layers
     n = caffe.NetSpec()
     if prefix_layers is None:
@@ -175,14 +182,19 @@ def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=N
         x = getattr(n, input_blob)
     else:
         x = prefix_layers(n)
-    n.x_cols = L.SetsToColumns(x)
-    mu_z = _encoder(caffe, n, n.x_cols, cfg)
+    columns = columns_layout(cfg) if columns is None else columns
+    bottom = x
+    if columns:
+        n.x_cols = L.SetsToColumns(x)
+        bottom = n.x_cols
+    mu_z = _encoder(caffe, n, bottom, cfg)
     mu_x = _decoder(caffe, n, mu_z, cfg)       # no sampling at extraction: z = mu_z
-    n.mu_z_sets = L.ColumnsToSets(mu_z, x)
-    n.mu_x_sets = L.ColumnsToSets(mu_x, x)
-    n.loss_rec = L.GaussianReconstructionLoss(x, n.mu_x_sets, loss_weight=0,
+    # weight 0: it only owns log sigma_x (on the columns its value is a sum
+    # over the batch rather than a per-set mean; nothing reads it)
+    n.loss_rec = L.GaussianReconstructionLoss(bottom, mu_x, loss_weight=0,
                                               param=[dict(name=LOG_SIGMA_X)])
-    n.fv = L.FisherVector(x, n.mu_x_sets, n.mu_z_sets,
+    reference = [x] if columns else []   # the sets' N and T
+    n.fv = L.FisherVector(bottom, mu_x, mu_z, *reference,
                           param=[dict(name=LOG_SIGMA_X, lr_mult=0),
                                  dict(name=FIM_SCALE, lr_mult=0)])
     return n.to_proto()

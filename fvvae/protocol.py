@@ -313,11 +313,12 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
     if bad:
         kept = [(i, p) for i, p in _snapshots(snapshots) if last_finite is not None
                 and i <= last_finite]
-        for i, p in _snapshots(snapshots):
-            if (i, p) not in kept:
-                for path in (p, p.replace(".solverstate", ".caffemodel")):
-                    if os.path.exists(path):
-                        os.remove(path)
+        # every file of a later iteration goes, a weights file whose solver
+        # state was still being written when the run was stopped included
+        for f in os.listdir(snapshots):
+            m = re.search(r"_iter_(\d+)\.(solverstate|caffemodel)$", f)
+            if m and (last_finite is None or int(m.group(1)) > last_finite):
+                os.remove(os.path.join(snapshots, f))
         raise RuntimeError(
             "training stopped: the loss is not finite at iteration %d (%s); %s; see %s"
             % (bad[0], bad[1].split("] ")[-1],

@@ -1,7 +1,7 @@
 """The columns layout (SetsToColumns / ColumnsToSets, fvvae/nets.py): the two
-layers against NumPy, and the generated nets against the same nets rewired to
-run every layer on the descriptor sets directly (the per-set layout Caffe's
-convolutions would use): equal FVs, losses and gradients."""
+layers against NumPy, and the generated nets against the same nets on the
+per-set layout (columns=False: every layer on the N x C x 1 x T sets): equal
+FVs, losses and gradients."""
 import numpy as np
 import pytest
 
@@ -36,14 +36,14 @@ def copy_params(src, dst):
 
 def test_extract_net_equals_per_set_layout_and_single_sets(caffe):
     from fvvae.config import FVVAEConfig
-    from fvvae.nets import extract_net, per_set_layout
+    from fvvae.nets import extract_net
     rng = np.random.default_rng(4)
     n, c, t = 4, 12, 6
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[10, 5])
     flat = net_from_text(caffe, str(extract_net(caffe, cfg, input_shape=[n, c, 1, t])))
     assert "x_cols" in flat.blobs
-    plain = net_from_text(caffe, str(per_set_layout(
-        extract_net(caffe, cfg, input_shape=[n, c, 1, t]))))
+    plain = net_from_text(caffe, str(
+        extract_net(caffe, cfg, input_shape=[n, c, 1, t], columns=False)))
     assert "x_cols" not in plain.blobs
     single = net_from_text(caffe, str(extract_net(caffe, cfg, input_shape=[1, c, 1, t])))
     for name, blobs in flat.params.items():
@@ -71,7 +71,7 @@ def test_train_net_equals_per_set_layout(caffe, lambda3):
     """Losses and every parameter gradient in TRAIN phase, with the same
     GaussianSample noise (same seed; dropout off: its mask order differs)."""
     from fvvae.config import FVVAEConfig
-    from fvvae.nets import per_set_layout, train_net_on_inputs
+    from fvvae.nets import train_net_on_inputs
     rng = np.random.default_rng(5)
     n, c, t, classes = 5, 8, 4, 3
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[8, 3], batch=n, classes=classes,
@@ -79,7 +79,7 @@ def test_train_net_equals_per_set_layout(caffe, lambda3):
     text = "force_backward: true\n" + str(train_net_on_inputs(caffe, cfg))
     flat = net_from_text(caffe, text, caffe.TRAIN)
     plain = net_from_text(caffe, "force_backward: true\n" + str(
-        per_set_layout(train_net_on_inputs(caffe, cfg))), caffe.TRAIN)
+        train_net_on_inputs(caffe, cfg, columns=False)), caffe.TRAIN)
     for name, blobs in flat.params.items():
         for b in blobs:
             b.data[...] = rng.normal(scale=0.5, size=b.data.shape)

@@ -29,6 +29,12 @@ namespace caffe {
  * in the authors' released extraction code.)
  * Backward reaches x, mu_x, z and both parameters, so the layer can sit in a
  * trainable graph.
+ *
+ * Columns layout: with a fourth bottom, a reference descriptor set N x * x 1
+ * x T (only its shape is read), x, mu_x and z may be the descriptors of the
+ * N sets as columns, 1 x C x 1 x (N T) and 1 x K x 1 x (N T) (SetsToColumns):
+ * set n is then the block of columns n T .. n T + T - 1, and the top is the
+ * same N x (C * (K+1)) as from the sets.
  */
 template <typename Dtype>
 class FisherVectorLayer : public Layer<Dtype> {
@@ -41,7 +47,11 @@ class FisherVectorLayer : public Layer<Dtype> {
       const vector<Blob<Dtype>*>& top);
 
   virtual inline const char* type() const { return "FisherVector"; }
-  virtual inline int ExactNumBottomBlobs() const { return 3; }
+  virtual inline int MinBottomBlobs() const { return 3; }
+  virtual inline int MaxBottomBlobs() const { return 4; }
+  virtual inline bool AllowForceBackward(const int bottom_index) const {
+    return bottom_index < 3;
+  }
   virtual inline int ExactNumTopBlobs() const { return 1; }
 
  protected:
@@ -54,7 +64,22 @@ class FisherVectorLayer : public Layer<Dtype> {
   virtual void Backward_gpu(const vector<Blob<Dtype>*>& top,
       const vector<bool>& propagate_down, const vector<Blob<Dtype>*>& bottom);
 
-  int num_, channels_, latent_, inner_, fv_dim_;
+  // Where set s lies: its C x T block of the residual starts at
+  // g_offset(s), its (K+1) x T block of [z; 1] at zaug_offset(s), rows ld_
+  // apart in both.
+  inline int g_offset(int s) const {
+    return columns_ ? s * set_len_ : s * channels_ * set_len_;
+  }
+  inline int zaug_offset(int s) const {
+    return columns_ ? s * set_len_ : s * (latent_ + 1) * set_len_;
+  }
+
+  bool columns_;
+  int sets_;     // N, the sets (rows of the top)
+  int set_len_;  // T, descriptors per set
+  int ld_;       // T (sets) or N T (columns): the row stride of a set's block
+  int num_, inner_;  // the bottoms as num_ x C x inner_: N x C x T or 1 x C x N T
+  int channels_, latent_, fv_dim_;
   Blob<Dtype> inv_var_;   // data 1 / sigma_x^2 (C); diff: scratch
   Blob<Dtype> residual_;  // data g (N x C x T); diff d loss / d g
   Blob<Dtype> zaug_;      // data [z; 1] (N x (K+1) x T); diff its gradient

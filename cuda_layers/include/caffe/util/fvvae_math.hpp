@@ -9,6 +9,8 @@
 
 #include <cmath>
 
+#include "caffe/util/math_functions.hpp"
+
 #ifdef __CUDACC__
 #define FVVAE_HD __host__ __device__
 #else
@@ -108,6 +110,18 @@ void fvvae_position_dot_cpu(int num, int channels, int inner, const Dtype* a,
 template <typename Dtype>
 void fvvae_position_dot_gpu(int num, int channels, int inner, const Dtype* a,
     const Dtype* b, Dtype* out);
+
+// Row-major C = alpha op(A) op(B) + beta C with explicit leading dimensions
+// (caffe_cpu_gemm / caffe_gpu_gemm assume packed matrices): a descriptor set
+// inside the columns layout is a C x T block of a C x (N T) matrix.
+template <typename Dtype>
+void fvvae_cpu_gemm_ld(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m,
+    int n, int k, Dtype alpha, const Dtype* a, int lda, const Dtype* b, int ldb,
+    Dtype beta, Dtype* c, int ldc);
+template <typename Dtype>
+void fvvae_gpu_gemm_ld(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b, int m,
+    int n, int k, Dtype alpha, const Dtype* a, int lda, const Dtype* b, int ldb,
+    Dtype beta, Dtype* c, int ldc);
 
 // Descriptor sets N x C x T and the same descriptors as the columns of one
 // C x (N T) matrix: columns[c, n * T + t] = sets[n, c, t]. On the columns the

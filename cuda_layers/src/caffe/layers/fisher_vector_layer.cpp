@@ -54,8 +54,23 @@ void FisherVectorLayer<Dtype>::Reshape(const vector<Blob<Dtype>*>& bottom,
       << " and K = " << latent_ << " of the layer's parameters";
   num_ = bottom[0]->shape(0);
   inner_ = bottom[0]->count(2);
+  columns_ = bottom.size() == 4;
+  if (columns_) {
+    fvvae_check_descriptor_set(p, "reference set", *bottom[3]);
+    sets_ = bottom[3]->shape(0);
+    set_len_ = bottom[3]->count(2);
+    CHECK(num_ == 1 && inner_ == sets_ * set_len_) << fvvae_layer_id(p)
+        << ": x " << bottom[0]->shape_string() << " must be 1 x C x 1 x (N T) "
+        << "for the reference set " << bottom[3]->shape_string() << " (N = "
+        << sets_ << ", T = " << set_len_ << ")";
+    ld_ = inner_;
+  } else {
+    sets_ = num_;
+    set_len_ = inner_;
+    ld_ = inner_;
+  }
   vector<int> top_shape(2);
-  top_shape[0] = num_;
+  top_shape[0] = sets_;
   top_shape[1] = fv_dim_;
   top[0]->Reshape(top_shape);
   raw_.Reshape(top_shape);
@@ -90,23 +105,25 @@ void FisherVectorLayer<Dtype>::Forward_cpu(const vector<Blob<Dtype>*>& bottom,
       }
     }
   }
-  bool unit_scale = true;
-  for (int j = 0; j < fv_dim_ && unit_scale; ++j) unit_scale = scale[j] == 1;
   Dtype* zaug = zaug_.mutable_cpu_data();
-  Dtype* fv = top[0]->mutable_cpu_data();
   const int zlen = latent_ * inner_;
   for (int n = 0; n < num_; ++n) {
     Dtype* zaug_n = zaug + n * (zlen + inner_);
     caffe_copy(zlen, z + n * zlen, zaug_n);
     caffe_set(inner_, Dtype(1), zaug_n + zlen);
-    // eq. 11 summed over t: G_n (C x T) times [z; 1]_n^T (T x (K+1)),
+  }
+  bool unit_scale = true;
+  for (int j = 0; j < fv_dim_ && unit_scale; ++j) unit_scale = scale[j] == 1;
+  Dtype* fv = top[0]->mutable_cpu_data();
+  for (int s = 0; s < sets_; ++s) {
+    // eq. 11 summed over t: G_s (C x T) times [z; 1]_s^T (T x (K+1)),
     // written straight into the top and scaled there (eq. 13); Backward
     // recomputes the unscaled product when the scale's gradient is needed.
-    caffe_cpu_gemm<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
-        inner_, Dtype(1), g + n * channels_ * inner_, zaug_n, Dtype(0),
-        fv + n * fv_dim_);
+    fvvae_cpu_gemm_ld<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
+        set_len_, Dtype(1), g + g_offset(s), ld_, zaug + zaug_offset(s), ld_,
+        Dtype(0), fv + s * fv_dim_, latent_ + 1);
     if (!unit_scale) {
-      caffe_mul(fv_dim_, fv + n * fv_dim_, scale, fv + n * fv_dim_);
+      caffe_mul(fv_dim_, fv + s * fv_dim_, scale, fv + s * fv_dim_);
     }
   }
 }
@@ -118,45 +135,51 @@ void FisherVectorLayer<Dtype>::Backward_cpu(const vector<Blob<Dtype>*>& top,
   const Dtype* scale = this->blobs_[1]->cpu_data();
   const Dtype* g = residual_.cpu_data();
   const Dtype* zaug = zaug_.cpu_data();
-  const int cl = channels_ * inner_, zl = (latent_ + 1) * inner_;
+  const int k1 = latent_ + 1;
   if (this->param_propagate_down_[1]) {
     // d y[c,k] / d s[c,k] = raw[c,k], summed over the sets; raw is the
     // unscaled product of Forward, recomputed here.
     Dtype* raw = raw_.mutable_cpu_data();
-    for (int n = 0; n < num_; ++n) {
-      caffe_cpu_gemm<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
-          inner_, Dtype(1), g + n * cl, zaug + n * zl, Dtype(0),
-          raw + n * fv_dim_);
+    for (int s = 0; s < sets_; ++s) {
+      fvvae_cpu_gemm_ld<Dtype>(CblasNoTrans, CblasTrans, channels_, k1,
+          set_len_, Dtype(1), g + g_offset(s), ld_, zaug + zaug_offset(s), ld_,
+          Dtype(0), raw + s * fv_dim_, k1);
     }
-    fvvae_channel_dot_cpu(num_, fv_dim_, 1, top_diff, raw_.cpu_data(),
+    fvvae_channel_dot_cpu(sets_, fv_dim_, 1, top_diff, raw_.cpu_data(),
                           Dtype(1), this->blobs_[1]->mutable_cpu_diff());
+  }
+  if (bottom.size() > 3 && propagate_down[3]) {  // only its shape is used
+    caffe_set(bottom[3]->count(), Dtype(0), bottom[3]->mutable_cpu_diff());
   }
   const bool need_dg = propagate_down[0] || propagate_down[1]
       || this->param_propagate_down_[0];
   if (!need_dg && !propagate_down[2]) return;
   Dtype* d_raw = raw_.mutable_cpu_diff();
-  for (int n = 0; n < num_; ++n) {
-    caffe_mul(fv_dim_, top_diff + n * fv_dim_, scale, d_raw + n * fv_dim_);
+  for (int s = 0; s < sets_; ++s) {
+    caffe_mul(fv_dim_, top_diff + s * fv_dim_, scale, d_raw + s * fv_dim_);
   }
+  const int zl = k1 * inner_;
   if (propagate_down[2]) {
     Dtype* d_zaug = zaug_.mutable_cpu_diff();
     Dtype* z_diff = bottom[2]->mutable_cpu_diff();
-    for (int n = 0; n < num_; ++n) {
+    for (int s = 0; s < sets_; ++s) {
       // d [z; 1] = D^T (K+1 x C) G (C x T); the bias row is dropped.
-      caffe_cpu_gemm<Dtype>(CblasTrans, CblasNoTrans, latent_ + 1, inner_,
-          channels_, Dtype(1), d_raw + n * fv_dim_, g + n * cl, Dtype(0),
-          d_zaug + n * zl);
+      fvvae_cpu_gemm_ld<Dtype>(CblasTrans, CblasNoTrans, k1, set_len_,
+          channels_, Dtype(1), d_raw + s * fv_dim_, k1, g + g_offset(s), ld_,
+          Dtype(0), d_zaug + zaug_offset(s), ld_);
+    }
+    for (int n = 0; n < num_; ++n) {
       caffe_copy(latent_ * inner_, d_zaug + n * zl,
                  z_diff + n * latent_ * inner_);
     }
   }
   if (!need_dg) return;
   Dtype* d_g = residual_.mutable_cpu_diff();
-  for (int n = 0; n < num_; ++n) {
+  for (int s = 0; s < sets_; ++s) {
     // d G = D (C x K+1) [z; 1] (K+1 x T).
-    caffe_cpu_gemm<Dtype>(CblasNoTrans, CblasNoTrans, channels_, inner_,
-        latent_ + 1, Dtype(1), d_raw + n * fv_dim_, zaug + n * zl, Dtype(0),
-        d_g + n * cl);
+    fvvae_cpu_gemm_ld<Dtype>(CblasNoTrans, CblasNoTrans, channels_, set_len_,
+        k1, Dtype(1), d_raw + s * fv_dim_, k1, zaug + zaug_offset(s), ld_,
+        Dtype(0), d_g + g_offset(s), ld_);
   }
   const Dtype* mu = bottom[1]->cpu_data();
   const Dtype* inv_var = inv_var_.cpu_data();

@@ -82,11 +82,10 @@ void FisherVectorLayer<Dtype>::Forward_gpu(const vector<Blob<Dtype>*>& bottom,
       zcount, latent_, inner_, bottom[2]->gpu_data(), zaug);
   CUDA_POST_KERNEL_CHECK;
   Dtype* raw = raw_.mutable_gpu_data();
-  const int cl = channels_ * inner_, zl = (latent_ + 1) * inner_;
-  for (int n = 0; n < num_; ++n) {
-    caffe_gpu_gemm<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
-        inner_, Dtype(1), g + n * cl, zaug + n * zl, Dtype(0),
-        raw + n * fv_dim_);
+  for (int s = 0; s < sets_; ++s) {  // eq. 11 summed over the set's t
+    fvvae_gpu_gemm_ld<Dtype>(CblasNoTrans, CblasTrans, channels_, latent_ + 1,
+        set_len_, Dtype(1), g + g_offset(s), ld_, zaug + zaug_offset(s), ld_,
+        Dtype(0), raw + s * fv_dim_, latent_ + 1);
   }
   const int fcount = top[0]->count();
   // NOLINT_NEXT_LINE(whitespace/operators)
@@ -101,8 +100,11 @@ void FisherVectorLayer<Dtype>::Backward_gpu(const vector<Blob<Dtype>*>& top,
     const vector<bool>& propagate_down, const vector<Blob<Dtype>*>& bottom) {
   const Dtype* top_diff = top[0]->gpu_diff();
   if (this->param_propagate_down_[1]) {
-    fvvae_channel_dot_gpu(num_, fv_dim_, 1, top_diff, raw_.gpu_data(),
+    fvvae_channel_dot_gpu(sets_, fv_dim_, 1, top_diff, raw_.gpu_data(),
                           Dtype(1), this->blobs_[1]->mutable_gpu_diff());
+  }
+  if (bottom.size() > 3 && propagate_down[3]) {  // only its shape is used
+    caffe_gpu_set(bottom[3]->count(), Dtype(0), bottom[3]->mutable_gpu_diff());
   }
   const bool need_dg = propagate_down[0] || propagate_down[1]
       || this->param_propagate_down_[0];
@@ -115,13 +117,13 @@ void FisherVectorLayer<Dtype>::Backward_gpu(const vector<Blob<Dtype>*>& top,
   CUDA_POST_KERNEL_CHECK;
   const Dtype* g = residual_.gpu_data();
   const Dtype* zaug = zaug_.gpu_data();
-  const int cl = channels_ * inner_, zl = (latent_ + 1) * inner_;
+  const int k1 = latent_ + 1;
   if (propagate_down[2]) {
     Dtype* d_zaug = zaug_.mutable_gpu_diff();
-    for (int n = 0; n < num_; ++n) {
-      caffe_gpu_gemm<Dtype>(CblasTrans, CblasNoTrans, latent_ + 1, inner_,
-          channels_, Dtype(1), d_raw + n * fv_dim_, g + n * cl, Dtype(0),
-          d_zaug + n * zl);
+    for (int s = 0; s < sets_; ++s) {
+      fvvae_gpu_gemm_ld<Dtype>(CblasTrans, CblasNoTrans, k1, set_len_,
+          channels_, Dtype(1), d_raw + s * fv_dim_, k1, g + g_offset(s), ld_,
+          Dtype(0), d_zaug + zaug_offset(s), ld_);
     }
     const int zcount = bottom[2]->count();
     // NOLINT_NEXT_LINE(whitespace/operators)
@@ -131,10 +133,10 @@ void FisherVectorLayer<Dtype>::Backward_gpu(const vector<Blob<Dtype>*>& top,
   }
   if (!need_dg) return;
   Dtype* d_g = residual_.mutable_gpu_diff();
-  for (int n = 0; n < num_; ++n) {
-    caffe_gpu_gemm<Dtype>(CblasNoTrans, CblasNoTrans, channels_, inner_,
-        latent_ + 1, Dtype(1), d_raw + n * fv_dim_, zaug + n * zl, Dtype(0),
-        d_g + n * cl);
+  for (int s = 0; s < sets_; ++s) {
+    fvvae_gpu_gemm_ld<Dtype>(CblasNoTrans, CblasNoTrans, channels_, set_len_,
+        k1, Dtype(1), d_raw + s * fv_dim_, k1, zaug + zaug_offset(s), ld_,
+        Dtype(0), d_g + g_offset(s), ld_);
   }
   const int count = bottom[0]->count();
   // NOLINT_NEXT_LINE(whitespace/operators)

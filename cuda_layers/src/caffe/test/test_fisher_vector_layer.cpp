@@ -117,6 +117,76 @@ TYPED_TEST(FisherVectorLayerTest, TestForwardMatchesEquation11) {
   }
 }
 
+// The columns layout: x, mu_x, z as 1 x C x 1 x (N T), the sets' shape
+// from a fourth bottom; the same FV as from the sets.
+template <typename Dtype>
+void ToColumns(const Blob<Dtype>& sets, Blob<Dtype>* columns) {
+  const int n = sets.shape(0), c = sets.shape(1), t = sets.count(2);
+  columns->Reshape(1, c, 1, n * t);
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < c; ++j) {
+      for (int k = 0; k < t; ++k) {
+        columns->mutable_cpu_data()[j * n * t + i * t + k] =
+            sets.cpu_data()[(i * c + j) * t + k];
+      }
+    }
+  }
+}
+
+TYPED_TEST(FisherVectorLayerTest, TestColumnsLayoutMatchesSets) {
+  typedef typename TypeParam::Dtype Dtype;
+  for (int randomize = 0; randomize < 2; ++randomize) {
+    LayerParameter layer_param;
+    FisherVectorLayer<Dtype> sets_layer(layer_param);
+    sets_layer.SetUp(this->blob_bottom_vec_, this->blob_top_vec_);
+    if (randomize) this->RandomizeParams(&sets_layer);  // else unit scale
+    sets_layer.Forward(this->blob_bottom_vec_, this->blob_top_vec_);
+    Blob<Dtype> x, mu, z, fv;
+    ToColumns(*this->blob_x_, &x);
+    ToColumns(*this->blob_mu_, &mu);
+    ToColumns(*this->blob_z_, &z);
+    vector<Blob<Dtype>*> bottom;
+    bottom.push_back(&x);
+    bottom.push_back(&mu);
+    bottom.push_back(&z);
+    bottom.push_back(this->blob_x_);
+    vector<Blob<Dtype>*> top(1, &fv);
+    FisherVectorLayer<Dtype> columns_layer(layer_param);
+    columns_layer.SetUp(bottom, top);
+    for (int b = 0; b < 2; ++b) {
+      columns_layer.blobs()[b]->CopyFrom(*sets_layer.blobs()[b]);
+    }
+    columns_layer.Forward(bottom, top);
+    ASSERT_TRUE(fv.shape() == this->blob_top_->shape());
+    for (int i = 0; i < fv.count(); ++i) {
+      EXPECT_NEAR(fv.cpu_data()[i], this->blob_top_->cpu_data()[i],
+                  1e-5 * (1 + std::fabs(this->blob_top_->cpu_data()[i])));
+    }
+  }
+}
+
+TYPED_TEST(FisherVectorLayerTest, TestGradientColumnsLayout) {
+  typedef typename TypeParam::Dtype Dtype;
+  Blob<Dtype> x, mu, z, fv;
+  ToColumns(*this->blob_x_, &x);
+  ToColumns(*this->blob_mu_, &mu);
+  ToColumns(*this->blob_z_, &z);
+  vector<Blob<Dtype>*> bottom;
+  bottom.push_back(&x);
+  bottom.push_back(&mu);
+  bottom.push_back(&z);
+  bottom.push_back(this->blob_x_);
+  vector<Blob<Dtype>*> top(1, &fv);
+  LayerParameter layer_param;
+  FisherVectorLayer<Dtype> layer(layer_param);
+  layer.SetUp(bottom, top);
+  this->RandomizeParams(&layer);
+  GradientChecker<Dtype> checker(1e-2, 1e-3);
+  for (int b = 0; b < 3; ++b) {  // the reference set's values do not matter
+    checker.CheckGradientExhaustive(&layer, bottom, top, b);
+  }
+}
+
 TYPED_TEST(FisherVectorLayerTest, TestGradient) {
   typedef typename TypeParam::Dtype Dtype;
   LayerParameter layer_param;

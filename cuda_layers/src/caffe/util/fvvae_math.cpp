@@ -58,6 +58,22 @@ void fvvae_columns_to_sets_cpu(int num, int channels, int inner,
   }
 }
 
+template <>
+void fvvae_cpu_gemm_ld<float>(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b,
+    int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+    int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+              beta, c, ldc);
+}
+
+template <>
+void fvvae_cpu_gemm_ld<double>(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b,
+    int m, int n, int k, double alpha, const double* a, int lda,
+    const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+              beta, c, ldc);
+}
+
 template void fvvae_channel_dot_cpu<float>(int, int, int, const float*,
     const float*, float, float*);
 template void fvvae_channel_dot_cpu<double>(int, int, int, const double*,

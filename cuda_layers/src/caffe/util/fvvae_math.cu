@@ -52,6 +52,33 @@ __global__ void PositionDotKernel(const int channels, const int inner,
   if (threadIdx.x == 0) out[g] = partial[0];
 }
 
+// cuBLAS is column-major: the row-major product C = op(A) op(B) is the
+// column-major C^T = op(B)^T op(A)^T, with the same leading dimensions.
+template <>
+void fvvae_gpu_gemm_ld<float>(CBLAS_TRANSPOSE trans_a, CBLAS_TRANSPOSE trans_b,
+    int m, int n, int k, float alpha, const float* a, int lda, const float* b,
+    int ldb, float beta, float* c, int ldc) {
+  const cublasOperation_t op_a =
+      trans_a == CblasNoTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_b =
+      trans_b == CblasNoTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  CUBLAS_CHECK(cublasSgemm(Caffe::cublas_handle(), op_b, op_a, n, m, k, &alpha,
+      b, ldb, a, lda, &beta, c, ldc));
+}
+
+template <>
+void fvvae_gpu_gemm_ld<double>(CBLAS_TRANSPOSE trans_a,
+    CBLAS_TRANSPOSE trans_b, int m, int n, int k, double alpha,
+    const double* a, int lda, const double* b, int ldb, double beta,
+    double* c, int ldc) {
+  const cublasOperation_t op_a =
+      trans_a == CblasNoTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cublasOperation_t op_b =
+      trans_b == CblasNoTrans ? CUBLAS_OP_N : CUBLAS_OP_T;
+  CUBLAS_CHECK(cublasDgemm(Caffe::cublas_handle(), op_b, op_a, n, m, k, &alpha,
+      b, ldb, a, lda, &beta, c, ldc));
+}
+
 // One thread per element of the sets layout N x C x T; to_columns chooses the
 // direction of the copy.
 template <typename Dtype>
