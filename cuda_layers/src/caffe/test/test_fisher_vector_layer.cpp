@@ -133,6 +133,21 @@ void ToColumns(const Blob<Dtype>& sets, Blob<Dtype>* columns) {
   }
 }
 
+// The bottoms of the columns layout: x, mu_x, z as columns and the sets.
+template <typename Dtype>
+vector<Blob<Dtype>*> ColumnsBottoms(const vector<Blob<Dtype>*>& sets,
+    Blob<Dtype>* x, Blob<Dtype>* mu, Blob<Dtype>* z) {
+  ToColumns(*sets[0], x);
+  ToColumns(*sets[1], mu);
+  ToColumns(*sets[2], z);
+  vector<Blob<Dtype>*> bottom;
+  bottom.push_back(x);
+  bottom.push_back(mu);
+  bottom.push_back(z);
+  bottom.push_back(sets[0]);
+  return bottom;
+}
+
 TYPED_TEST(FisherVectorLayerTest, TestColumnsLayoutMatchesSets) {
   typedef typename TypeParam::Dtype Dtype;
   for (int randomize = 0; randomize < 2; ++randomize) {
@@ -142,14 +157,8 @@ TYPED_TEST(FisherVectorLayerTest, TestColumnsLayoutMatchesSets) {
     if (randomize) this->RandomizeParams(&sets_layer);  // else unit scale
     sets_layer.Forward(this->blob_bottom_vec_, this->blob_top_vec_);
     Blob<Dtype> x, mu, z, fv;
-    ToColumns(*this->blob_x_, &x);
-    ToColumns(*this->blob_mu_, &mu);
-    ToColumns(*this->blob_z_, &z);
-    vector<Blob<Dtype>*> bottom;
-    bottom.push_back(&x);
-    bottom.push_back(&mu);
-    bottom.push_back(&z);
-    bottom.push_back(this->blob_x_);
+    vector<Blob<Dtype>*> bottom =
+        ColumnsBottoms(this->blob_bottom_vec_, &x, &mu, &z);
     vector<Blob<Dtype>*> top(1, &fv);
     FisherVectorLayer<Dtype> columns_layer(layer_param);
     columns_layer.SetUp(bottom, top);
@@ -168,14 +177,8 @@ TYPED_TEST(FisherVectorLayerTest, TestColumnsLayoutMatchesSets) {
 TYPED_TEST(FisherVectorLayerTest, TestGradientColumnsLayout) {
   typedef typename TypeParam::Dtype Dtype;
   Blob<Dtype> x, mu, z, fv;
-  ToColumns(*this->blob_x_, &x);
-  ToColumns(*this->blob_mu_, &mu);
-  ToColumns(*this->blob_z_, &z);
-  vector<Blob<Dtype>*> bottom;
-  bottom.push_back(&x);
-  bottom.push_back(&mu);
-  bottom.push_back(&z);
-  bottom.push_back(this->blob_x_);
+  vector<Blob<Dtype>*> bottom =
+      ColumnsBottoms(this->blob_bottom_vec_, &x, &mu, &z);
   vector<Blob<Dtype>*> top(1, &fv);
   LayerParameter layer_param;
   FisherVectorLayer<Dtype> layer(layer_param);
