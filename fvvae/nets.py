@@ -62,11 +62,11 @@ def columns_layout(cfg):
     return cfg.descriptors < COLUMNS_BELOW_T
 
 
-def _train_head(caffe, n, x, label, cfg, columns=None):
-    """The FV-VAE training layers on descriptor sets x with labels; columns:
-    the layout (None: columns_layout(cfg))."""
-    L, P = caffe.layers, caffe.params
-    columns = columns_layout(cfg) if columns is None else columns
+def _layout(caffe, n, x, columns):
+    """(as_columns, as_sets) for net n with reference sets x: each adds a
+    SetsToColumns / ColumnsToSets layer of the given top name when the net
+    uses the columns layout, and returns its input unchanged when not."""
+    L = caffe.layers
 
     def as_columns(name, sets):
         if not columns:
@@ -79,6 +79,15 @@ def _train_head(caffe, n, x, label, cfg, columns=None):
             return cols
         setattr(n, name, L.ColumnsToSets(cols, x))
         return getattr(n, name)
+    return as_columns, as_sets
+
+
+def _train_head(caffe, n, x, label, cfg, columns=None):
+    """The FV-VAE training layers on descriptor sets x with labels; columns:
+    the layout (None: columns_layout(cfg))."""
+    L, P = caffe.layers, caffe.params
+    as_columns, as_sets = _layout(caffe, n, x, columns_layout(cfg) if columns is None
+                                  else columns)
 
     bottom = as_columns("x_cols", x)
     if cfg.dropout > 0:
@@ -183,10 +192,7 @@ def extract_net(caffe, cfg, input_blob="data", input_shape=None, prefix_layers=N
     else:
         x = prefix_layers(n)
     columns = columns_layout(cfg) if columns is None else columns
-    bottom = x
-    if columns:
-        n.x_cols = L.SetsToColumns(x)
-        bottom = n.x_cols
+    bottom = _layout(caffe, n, x, columns)[0]("x_cols", x)
     mu_z = _encoder(caffe, n, bottom, cfg)
     mu_x = _decoder(caffe, n, mu_z, cfg)       # no sampling at extraction: z = mu_z
     # weight 0: it only owns log sigma_x (on the columns its value is a sum

@@ -256,10 +256,11 @@ class Protocol:
 LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")
 
 
-def _snapshots(folder):
-    """[(iteration, solverstate path)] of a snapshot folder, in order."""
+def _snapshots(folder, kinds="solverstate"):
+    """[(iteration, path)] of a snapshot folder's files of these kinds (a
+    regex alternative: "solverstate|caffemodel"), in order."""
     return sorted((int(m.group(1)), os.path.join(folder, f)) for f in os.listdir(folder)
-                  for m in [re.search(r"_iter_(\d+)\.solverstate$", f)] if m)
+                  for m in [re.search(r"_iter_(\d+)\.(?:%s)$" % kinds, f)] if m)
 
 
 def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights=None, gpu=None):
@@ -315,10 +316,9 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
                 and i <= last_finite]
         # every file of a later iteration goes, a weights file whose solver
         # state was still being written when the run was stopped included
-        for f in os.listdir(snapshots):
-            m = re.search(r"_iter_(\d+)\.(solverstate|caffemodel)$", f)
-            if m and (last_finite is None or int(m.group(1)) > last_finite):
-                os.remove(os.path.join(snapshots, f))
+        for i, path in _snapshots(snapshots, "solverstate|caffemodel"):
+            if last_finite is None or i > last_finite:
+                os.remove(path)
         raise RuntimeError(
             "training stopped: the loss is not finite at iteration %d (%s); %s; see %s"
             % (bad[0], bad[1].split("] ")[-1],

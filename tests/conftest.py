@@ -59,3 +59,20 @@ def descriptor_sets(rng, n, c, t, positive_mu=False):
         m = rng.uniform(-1, 1, (n, c, 1, t))
         return x, (np.sign(m) * (0.2 + np.abs(m))).astype(np.float32)
     return x
+
+
+def caffemodel_blobs(path):
+    """{layer: [blob arrays in their shapes]} of a caffemodel, read with protobuf."""
+    from caffe.proto import caffe_pb2
+    m = caffe_pb2.NetParameter()
+    with open(path, "rb") as f:
+        m.ParseFromString(f.read())
+    return {l.name: [np.array(b.data).reshape(tuple(b.shape.dim)) for b in l.blobs]
+            for l in m.layer if l.blobs}
+
+
+def read_results(folder):
+    """{method: row} of a results.csv that tools/evaluate.py wrote."""
+    import csv
+    with open(os.path.join(folder, "results.csv")) as f:
+        return {r["method"]: r for r in csv.DictReader(f)}

@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, caffemodel_blobs
+from conftest import read_results as results
 from dataset_trees import OPENCV_DATA, activitynet_tree, cub_tree, make_clip, ucf101_tree
 
 QUICK = ["--iterations", "20", "--batch", "8", "--latent", "15", "--fv-size", "4",
@@ -27,11 +28,6 @@ def script(name, *args, env=None):
 def table_rows(report):
     return {l.split("|")[1].strip(): l.split("|")[2:] for l in report.splitlines()
             if l.startswith("| ") and not l.startswith("| method") and not l.startswith("| ---")}
-
-
-def results(folder):
-    with open(os.path.join(folder, "results.csv")) as f:
-        return {r["method"]: r for r in csv.DictReader(f)}
 
 
 # ---- frames, flow, crops ---------------------------------------------------
@@ -99,15 +95,6 @@ def test_ten_crops_are_the_corners_centre_and_mirrors(tmp_path):
     (tmp_path / "bad.txt").write_text("%s 3 vid1 middle\n" % path)
     with pytest.raises(ValueError, match="bad.txt:1: crop 'middle'"):
         read_list(str(tmp_path / "bad.txt"))
-
-
-def caffemodel_blobs(path):
-    """{layer: [blob arrays in their shapes]} of a caffemodel, read with protobuf."""
-    from caffe.proto import caffe_pb2
-    m = caffe_pb2.NetParameter()
-    m.ParseFromString(open(path, "rb").read())
-    return {l.name: [np.array(b.data).reshape(tuple(b.shape.dim)) for b in l.blobs]
-            for l in m.layer if l.blobs}
 
 
 def test_cross_modality_flow_trunk_weights(caffe):
