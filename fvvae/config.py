@@ -18,6 +18,12 @@ Every key, its default and where it comes from in the paper:
 | snapshot | 1000 | iterations between snapshots |
 | source, backend | "", LMDB | the cached descriptor sets (tools/extract_descriptors.py) |
 | seed | 1701 | Caffe's random seed |
+| log_sigma_lr_mult | 10 | lr_mult of the shared log sigma_z and log sigma_x blobs (the authors' train prototxt) |
+| bias_lr_mult | 2 | lr_mult of every bias of the encoder, decoder and class layer (the authors' prototxt; Caffe's usual 2) |
+| trunk | "" | the trunk of train_with_trunk.prototxt (fvvae.trunks); "" = none |
+| images | "" | its ImageData list (`PATH LABEL`; tools/run_protocol.py writes OUT/imagedata_train.txt) |
+| snapshot_prefix | "" | where caffe train writes snapshots ("" = the nets' folder/snapshots/fv_vae) |
+| resize, crop, mirror | [], 0, true | ImageData's new size (default: the trunk's, 240 x 320 at 224 input), random crop (default: the trunk's input) and mirroring: the authors' augmentation |
 """
 import dataclasses
 from dataclasses import dataclass, field
@@ -46,6 +52,14 @@ class FVVAEConfig:
     source: str = ""
     backend: str = "LMDB"
     seed: int = 1701
+    log_sigma_lr_mult: float = 10.0
+    bias_lr_mult: float = 2.0
+    trunk: str = ""
+    images: str = ""
+    resize: List[int] = field(default_factory=list)
+    crop: int = 0
+    mirror: bool = True
+    snapshot_prefix: str = ""
 
     @property
     def latent(self):
@@ -67,6 +81,10 @@ class FVVAEConfig:
             problems.append("classes must be >= 2 when lambda3 > 0")
         if self.backend not in ("LMDB", "HDF5"):
             problems.append("backend must be LMDB or HDF5, not %r" % self.backend)
+        if self.resize and len(self.resize) != 2:
+            problems.append("resize must be [H, W] or empty")
+        if self.log_sigma_lr_mult < 0 or self.bias_lr_mult < 0:
+            problems.append("lr_mult keys must be >= 0")
         if not 0 <= self.dropout < 1:
             problems.append("dropout must be in [0, 1)")
         if problems:
@@ -74,8 +92,10 @@ class FVVAEConfig:
         return self
 
 
-def load_config(path=None, overrides=()):
-    """The defaults, updated by a YAML file and then by KEY=VALUE overrides."""
+def load_config(path=None, overrides=(), root=None):
+    """The defaults, updated by a YAML file and then by KEY=VALUE overrides;
+    `{root}` in a string value becomes root (fvvae.experiments: the folder
+    the per-dataset scripts write their runs to)."""
     values = {}
     if path:
         with open(path) as f:
@@ -92,4 +112,7 @@ def load_config(path=None, overrides=()):
     if unknown:
         raise ValueError("%s: unknown keys %s (known: %s)"
                          % (path or "overrides", unknown, ", ".join(sorted(known))))
+    if root is not None:
+        values = {k: v.replace("{root}", root) if isinstance(v, str) else v
+                  for k, v in values.items()}
     return FVVAEConfig(**values).validate(path or "config")

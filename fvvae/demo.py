@@ -123,6 +123,7 @@ def settings_from_args(argv=None):
     ap.add_argument("--bp-pca", type=int, default=d.bp_pca, help="0: BP on the full descriptors")
     ap.add_argument("--sample", type=int, default=d.sample)
     ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
     ap.add_argument("--sweep", action="store_true",
                     help="also accuracy against dimension (the paper's Figure 4a)")
     ap.add_argument("--analysis", action="store_true",
@@ -140,6 +141,12 @@ def settings_from_args(argv=None):
 
 def main(argv=None):
     s = settings_from_args(argv)
+    from fvvae.device import GpuUnavailable, require_gpu
+    try:
+        require_gpu(s.gpu, "demo")
+    except GpuUnavailable as e:
+        print(e, file=sys.stderr)
+        sys.exit(2)
     os.makedirs(s.out, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         handlers=[logging.FileHandler(os.path.join(s.out, "demo.log")),

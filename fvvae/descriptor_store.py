@@ -1,9 +1,29 @@
 """Descriptor sets in LMDB, the format Caffe's Data layer reads: key
-"%08d" % item index, value a Datum (channels C, height 1, width T,
+"%08d" % the item's position, value a Datum (channels C, height 1, width T,
 float_data, label). Writes go in one transaction per batch, so an interrupted
-extraction keeps every batch it finished and resumes after them."""
+extraction keeps every batch it finished and resumes after them.
+
+The position is the item's index in its list, or, in a store opened with
+shuffle=(seed, count), its place in one seeded permutation of the count
+items (as Caffe's convert_imageset --shuffle does): Caffe's Data layer reads
+records in key order without shuffling, so a training store of a
+class-sorted list (UCF101's trainlist, CUB's images.txt) would give batches
+of one class. The permutation is kept beside the data (fvvae_order.json);
+everything here speaks of list indices, so readers need not know.
+"""
+import json
+import os
+
 import lmdb
 import numpy as np
+
+ORDER_FILE = "fvvae_order.json"
+
+
+def permutation(seed, count):
+    """positions[i]: where item i goes (numpy's legacy RandomState, whose
+    stream is fixed across numpy versions)."""
+    return np.random.RandomState(seed).permutation(count)
 
 
 def _datum_cls():
@@ -14,14 +34,44 @@ def _datum_cls():
 class DescriptorStore:
     MAP_SIZE = 1 << 40   # virtual; LMDB grows the file as needed
 
-    def __init__(self, path, readonly=False):
+    def __init__(self, path, readonly=False, shuffle=None):
         self.path = path
         self.env = lmdb.open(path, map_size=self.MAP_SIZE, readonly=readonly,
                              lock=not readonly, subdir=True)
+        self.order = None
+        order_path = os.path.join(path, ORDER_FILE)
+        if os.path.exists(order_path):
+            with open(order_path) as f:
+                self.order = json.load(f)
+        want = None if shuffle is None else {"seed": int(shuffle[0]), "count": int(shuffle[1])}
+        if want is not None and self.order != want:
+            if self.order is not None or len(self):
+                self.env.close()
+                raise ValueError("%s: written in %s; asked for the order of seed %d over %d "
+                                 "items: remove it to extract again" % (
+                                     path, "list order" if self.order is None else
+                                     "the order of seed %(seed)d over %(count)d items"
+                                     % self.order, want["seed"], want["count"]))
+            with open(order_path + ".tmp", "w") as f:
+                json.dump(want, f)
+            os.replace(order_path + ".tmp", order_path)
+            self.order = want
+        self._pos = self._index = None
+        if self.order is not None:
+            self._pos = permutation(self.order["seed"], self.order["count"])
+            self._index = np.argsort(self._pos)
+
+    def key(self, index):
+        """The LMDB key of list item `index`."""
+        return b"%08d" % (index if self._pos is None else self._pos[index])
+
+    def index_of(self, key):
+        """The list index of an LMDB key."""
+        return int(key) if self._index is None else int(self._index[int(key)])
 
     def done_indices(self):
         with self.env.begin() as txn:
-            return {int(k) for k in txn.cursor().iternext(keys=True, values=False)}
+            return {self.index_of(k) for k in txn.cursor().iternext(keys=True, values=False)}
 
     def put_batch(self, indices, sets, labels):
         datum = _datum_cls()
@@ -30,24 +80,25 @@ class DescriptorStore:
                 d = datum(channels=x.shape[0], height=1, width=int(np.prod(x.shape[1:])),
                           label=int(label))
                 d.float_data.extend(np.asarray(x, np.float32).ravel().tolist())
-                txn.put(b"%08d" % i, d.SerializeToString())
+                txn.put(self.key(i), d.SerializeToString())
 
     def __len__(self):
         return self.env.stat()["entries"]
 
     def read(self, index):
         with self.env.begin() as txn:
-            raw = txn.get(b"%08d" % index)
+            raw = txn.get(self.key(index))
         if raw is None:
             raise KeyError("%s: no descriptor set %d" % (self.path, index))
         return self.decode(raw)
 
     def items(self):
-        """(index, set C x 1 x T, label) in key order."""
+        """(list index, set C x 1 x T, label) in key order (the order Caffe
+        reads them in)."""
         with self.env.begin() as txn:
             for k, raw in txn.cursor():
                 x, label = self.decode(raw)
-                yield int(k), x, label
+                yield self.index_of(k), x, label
 
     @staticmethod
     def decode(raw):

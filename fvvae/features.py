@@ -39,16 +39,47 @@ class FeatureFile:
         return self(slice(0, self.rows))
 
 
+def _allocated(f, name, rows, dim):
+    """A rows x dim float32 dataset whose chunks are all on disk at once
+    (HDF5's early allocation): a full disk shows when the file is made,
+    before anything is computed, and never halfway through, where a failed
+    chunk allocation can leave an HDF5 file unreadable."""
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_chunk((1, dim))
+    dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+    space = h5py.h5s.create_simple((rows, dim))
+    h5py.h5d.create(f.id, name.encode(), h5py.h5t.IEEE_F32LE, space, dcpl=dcpl).close()
+
+
 def create(path, rows, dim, with_normalized=False):
-    """Opens (or reopens, to resume) a representation file for writing."""
+    """Opens (or reopens, to resume) a representation file for writing. A
+    new file gets all its space at once; a disk too small for it raises
+    OSError(ENOSPC) naming the path and the bytes needed, and leaves no file."""
+    import errno
+    import os
+    new = not os.path.exists(path)
     f = h5py.File(path, "a")
     if "features" not in f:
-        f.create_dataset("features", (rows, dim), "f4", chunks=(1, dim))
-        f.create_dataset("labels", (rows,), "i8")
-        f.create_dataset("ids", (rows,), h5py.string_dtype())
-        if with_normalized:
-            f.create_dataset("features_normalized", (rows, dim), "f4", chunks=(1, dim))
-        f.attrs["done"] = 0
+        try:
+            _allocated(f, "features", rows, dim)
+            f.create_dataset("labels", (rows,), "i8")
+            f.create_dataset("ids", (rows,), h5py.string_dtype())
+            if with_normalized:
+                _allocated(f, "features_normalized", rows, dim)
+            f.attrs["done"] = 0
+            f.flush()
+        except Exception as e:
+            from fvvae import diskspace
+            f.close()
+            need = rows * dim * 4 * (2 if with_normalized else 1)
+            if not (diskspace.is_disk_full(e) or diskspace.free_bytes(path) < need):
+                raise
+            if new and os.path.exists(path):
+                os.remove(path)
+            raise OSError(errno.ENOSPC, "%s: disk full making the %d x %d representation "
+                          "file: it needs %s, %s is free there" % (
+                              path, rows, dim, diskspace.human(need),
+                              diskspace.human(diskspace.free_bytes(path)))) from None
     elif f["features"].shape != (rows, dim):
         shape = f["features"].shape
         f.close()

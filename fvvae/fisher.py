@@ -63,7 +63,8 @@ def fim_scale(sum_sq, total, count, method="norm"):
     return 1.0 / np.maximum(divisor, FLOOR)
 
 
-def open_extraction(caffe, net_path, weights, source, list_path=None, root=""):
+def open_extraction(caffe, net_path, weights, source, list_path=None, root="", gpu=None,
+                    tool="extract"):
     """The extract net with its weights, the descriptor store and the groups
     (videos with a list, else single sets) that FIM estimation and FV
     extraction iterate over. Raises FileNotFoundError naming a missing input."""
@@ -72,7 +73,8 @@ def open_extraction(caffe, net_path, weights, source, list_path=None, root=""):
     for path in (net_path, weights, source):
         if not os.path.exists(path):
             raise FileNotFoundError("%s does not exist" % path)
-    caffe.set_mode_cpu()
+    from fvvae.device import use
+    use(caffe, gpu, tool)
     net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
     store = DescriptorStore(source, readonly=True)
     items = read_list(list_path, root, check_files=False) if list_path else None

@@ -29,7 +29,13 @@ COLUMNS_BELOW_T = 256
 FIM_SCALE = "fim_scale"
 
 
-def _encoder(caffe, n, bottom, cfg):
+def _lr(cfg, train):
+    """The training nets' param specs of a layer with weights and bias: lr_mult
+    1 and bias_lr_mult (2, the authors'); none in the extraction net."""
+    return dict(param=[dict(lr_mult=1), dict(lr_mult=cfg.bias_lr_mult)]) if train else {}
+
+
+def _encoder(caffe, n, bottom, cfg, train=False):
     L = caffe.layers
     filler = dict(type="xavier")
     top = bottom
@@ -37,7 +43,8 @@ def _encoder(caffe, n, bottom, cfg):
         last = i == len(cfg.encoder) - 1
         name = "mu_z" if last else "enc%d" % (i + 1)
         conv = L.Convolution(top, num_output=int(width), kernel_size=1,
-                             weight_filler=filler, bias_filler=dict(type="constant"))
+                             weight_filler=filler, bias_filler=dict(type="constant"),
+                             **_lr(cfg, train))
         setattr(n, name, conv)
         if not last and cfg.encoder_relu:
             setattr(n, name + "_relu", L.ReLU(conv, in_place=True))
@@ -45,11 +52,11 @@ def _encoder(caffe, n, bottom, cfg):
     return top
 
 
-def _decoder(caffe, n, z, cfg):
+def _decoder(caffe, n, z, cfg, train=False):
     L = caffe.layers
     n.mu_x = L.Deconvolution(z, convolution_param=dict(
         num_output=cfg.channels, kernel_size=1, weight_filler=dict(type="xavier"),
-        bias_filler=dict(type="constant")))
+        bias_filler=dict(type="constant")), **_lr(cfg, train))
     n.mu_x_relu = L.ReLU(n.mu_x, in_place=True)
     return n.mu_x
 
@@ -93,23 +100,25 @@ def _train_head(caffe, n, x, label, cfg, columns=None):
     if cfg.dropout > 0:
         n.x_drop = L.Dropout(bottom, dropout_ratio=cfg.dropout)
         bottom = n.x_drop
-    mu_z = _encoder(caffe, n, bottom, cfg)
+    mu_z = _encoder(caffe, n, bottom, cfg, train=True)
     n.z, n.loss_reg = L.GaussianSample(as_sets("mu_z_sets", mu_z), ntop=2,
-                                       loss_weight=[0, cfg.lambda2])
+                                       loss_weight=[0, cfg.lambda2],
+                                       param=[dict(lr_mult=cfg.log_sigma_lr_mult)])
     z = as_columns("z_cols", n.z)
     if cfg.lambda3 > 0:
         n.cls = L.Convolution(z, num_output=cfg.classes, kernel_size=1,
-                              weight_filler=dict(type="xavier"))
+                              weight_filler=dict(type="xavier"), **_lr(cfg, True))
         n.cls_max = L.Pooling(as_sets("cls_sets", n.cls), pool=P.Pooling.MAX, kernel_h=1,
                               kernel_w=cfg.descriptors)
         n.loss_cls = L.SoftmaxWithLoss(n.cls_max, label, loss_weight=cfg.lambda3)
     else:
         n.label_unused = L.Silence(label, ntop=0)
-    mu_x = _decoder(caffe, n, z, cfg)
+    mu_x = _decoder(caffe, n, z, cfg, train=True)
     # the decoder rebuilds the complete input x, not the dropped-out one (5.2)
     n.loss_rec = L.GaussianReconstructionLoss(x, as_sets("mu_x_sets", mu_x),
                                               loss_weight=cfg.lambda1,
-                                              param=[dict(name=LOG_SIGMA_X)])
+                                              param=[dict(name=LOG_SIGMA_X,
+                                                          lr_mult=cfg.log_sigma_lr_mult)])
 
 
 def train_net(caffe, cfg):
@@ -140,30 +149,44 @@ def train_net_on_inputs(caffe, cfg, columns=None):
 def frozen(net_param):
     """Sets lr_mult and decay_mult 0 on every learnable blob of every layer:
     the trunk's convolutions stay as trained on ImageNet."""
-    counts = {"Convolution": 2, "InnerProduct": 2, "Scale": 2, "BatchNorm": 3,
-              "Deconvolution": 2, "PReLU": 1, "Bias": 1}
+    def blobs(layer):
+        """How many parameter blobs the layer has (its bias term counted)."""
+        if layer.type in ("Convolution", "Deconvolution"):
+            return 1 + int(layer.convolution_param.bias_term)
+        if layer.type == "InnerProduct":
+            return 1 + int(layer.inner_product_param.bias_term)
+        if layer.type == "Scale":       # bias_term defaults to false here
+            return 1 + int(layer.scale_param.bias_term)
+        return {"BatchNorm": 3, "PReLU": 1, "Bias": 1}.get(layer.type, 0)
     for layer in net_param.layer:
-        if layer.type in counts:
+        if blobs(layer):
             del layer.param[:]
-            for _ in range(counts[layer.type]):
+            for _ in range(blobs(layer)):
                 layer.param.add(lr_mult=0, decay_mult=0)
     return net_param
 
 
 def train_net_with_trunk(caffe, cfg, trunk_text, trunk, mode, image_list, root="",
-                         resize=(240, 320), crop=224, norm_scale=158.0):
+                         resize=None, crop=None, norm_scale=158.0):
     """Training from images with the trunk in the graph, its parameters frozen
-    (lr_mult 0), as the authors trained: ImageData -> trunk -> descriptor set
-    -> the FV-VAE training layers."""
+    (lr_mult 0), as the authors trained: ImageData (shuffled every epoch, a
+    random crop, mirrored at random: cfg.resize, cfg.crop, cfg.mirror) -> trunk
+    -> descriptor set -> the FV-VAE training layers. mode None: frame sets for
+    7 x 7 maps, image sets otherwise."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
     from fvvae.descriptors import descriptor_net_text
+    from fvvae.trunks import default_resize
     L = caffe.layers
+    mode = mode or ("frame" if trunk.map_size == 7 else "image")
+    resize = resize or (tuple(cfg.resize) if cfg.resize else default_resize(trunk))
+    crop = crop or cfg.crop or trunk.input_size
     n = caffe.NetSpec()
     n.data, n.label = L.ImageData(
         source=image_list, root_folder=root, batch_size=cfg.batch, shuffle=True,
         new_height=resize[0], new_width=resize[1], ntop=2,
-        transform_param=dict(crop_size=crop, mean_value=list(trunk.mean_bgr)))
+        transform_param=dict(crop_size=crop, mirror=bool(cfg.mirror),
+                             mean_value=list(trunk.mean_bgr)))
     net = n.to_proto()
     body = caffe_pb2.NetParameter()
     text_format.Merge(descriptor_net_text(caffe, trunk_text, trunk, mode, norm_scale), body)

@@ -22,12 +22,16 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.protocol")
 
 ORDER = ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE"]
+# the tools that run a Caffe net or solver: each takes the protocol's GPU
+GPU_TOOLS = {"extract_descriptors.py": ["--gpu", "{gpu}"], "estimate_fim.py": ["--gpu", "{gpu}"],
+             "extract_fv.py": ["--gpu", "{gpu}"], "finetune_trunk.py": ["--gpu", "{gpu}"],
+             "make_nets.py": ["--gpu"]}
 BASELINES = {"GA": ("ga", "global"), "Concatenation": ("concat", "maps"),
              "AVE": ("ave", "maps"), "FV": ("fv", "sets"), "VLAD": ("vlad", "sets"),
              "BP": ("bp", "sets")}
@@ -50,6 +54,7 @@ class ProtocolSettings:
     bp_pca: int = 0          # 0: BP on the full descriptors (C^2)
     sample: int = 100000
     seed: int = 0
+    gpu: Optional[int] = None   # GPU id for every net and solver; None: CPU
     sweep: bool = False
     methods: List[str] = field(default_factory=lambda: list(ORDER))
 
@@ -97,6 +102,8 @@ class Protocol:
     def tool(self, name, *args):
         """Runs tools/NAME with its progress bar on the terminal and its
         output in the run's log."""
+        if self.s.gpu is not None and name in GPU_TOOLS:
+            args = list(args) + [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
         cmd = [sys.executable, os.path.join(ROOT, "tools", name)] + [str(a) for a in args]
         log.info("$ %s", " ".join(cmd))
         with open(self.tool_log, "a") as f:
@@ -109,13 +116,28 @@ class Protocol:
     def caffe_train(self, solver, snapshots, iterations, log_path):
         """`.venv/bin/caffe train -solver`; see train_with_guard."""
         try:
-            train_with_guard(solver, snapshots, iterations, log_path)
+            train_with_guard(solver, snapshots, iterations, log_path, gpu=self.s.gpu)
         except RuntimeError as e:
             raise ProtocolError(str(e)) from None
 
     # ---- stages -------------------------------------------------------------
+    def imagedata_list(self):
+        """OUT/imagedata_train.txt: the training list as Caffe's ImageData reads
+        it (`PATH LABEL`), for the committed train_with_trunk nets
+        (prototxt/NAME/, fvvae.experiments); colour trunks only."""
+        from fvvae.image_list import imagedata_lines, read_list
+        if self.trunk.in_channels != 3:
+            return
+        path = self.path("imagedata_train.txt")
+        text = imagedata_lines(read_list(self.data.train_list, check_files=False))
+        if not os.path.exists(path) or open(path).read() != text:
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.replace(path + ".tmp", path)
+
     def descriptors(self, deps=()):
         d = self.data
+        self.imagedata_list()
         outputs = [self.path("activations", "%s_%s.lmdb" % (kind, split))
                    for split in ("train", "test") for kind in ("sets", "maps", "global")]
 
@@ -131,10 +153,13 @@ class Protocol:
                     args += ["--resize"] + list(d.resize)
                 if d.crop:
                     args += ["--crop", d.crop]
+                if split == "train":   # Caffe's Data layer reads the records in key order
+                    args += ["--shuffle", self.s.seed]
                 self.tool("extract_descriptors.py", *args)
         self.stages.run("descriptors", {"trunk": d.trunk, "weights": d.weights,
                                         "resize": list(d.resize), "crop": d.crop,
-                                        "lists": [d.train_list, d.test_list]},
+                                        "lists": [d.train_list, d.test_list],
+                                        "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
     def fv_vae(self, lambda3, latent):

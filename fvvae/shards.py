@@ -37,8 +37,18 @@ def merge_stores(out, n, expected=None):
     missing = [p for p in parts if not os.path.isdir(p)]
     if missing:
         raise FileNotFoundError("shards missing: %s" % ", ".join(missing))
-    merged = DescriptorStore(out)
-    seen = set(merged.done_indices())
+    # shards of a shuffled store share its order (fvvae_order.json): keys are
+    # positions in it, and the merge keeps them with the order
+    from fvvae.descriptor_store import ORDER_FILE
+    import json
+    order = os.path.join(parts[0], ORDER_FILE)
+    shuffle = None
+    if os.path.exists(order):
+        with open(order) as f:
+            o = json.load(f)
+        shuffle = (o["seed"], o["count"])
+    merged = DescriptorStore(out, shuffle=shuffle)
+    seen = {int(k) for k in merged.env.begin().cursor().iternext(keys=True, values=False)}
     for p in parts:
         store = DescriptorStore(p, readonly=True)
         with store.env.begin() as src, merged.env.begin(write=True) as dst:

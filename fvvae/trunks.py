@@ -46,13 +46,19 @@ class Trunk:
     mean_bgr: tuple    # subtracted from 0-255 BGR pixels
     weights_env: str   # environment variable naming the caffemodel ("" = embedded)
     in_channels: int = 3   # 20 for the flow stream: 10 stacked x/y flow images
+    # The trunk whose global activation is this one's GA, when it is not this
+    # one's own head: VGG_19's fc7 needs the 7 x 7 pool5 of a 224 input, so the
+    # 448-input conv5_4 trunk takes its GA (and is fine-tuned) through
+    # vgg19_pool5, a second pass over the same image at 224 x 224 with the
+    # same weights (fvvae.trunks.ga_input).
+    global_trunk: str = ""
 
 
 TRUNKS = {
     "vgg19_pool5": Trunk("vgg19_pool5", "pool5", 512, 7, 224, (103.939, 116.779, 123.68),
                          "FVVAE_VGG19_WEIGHTS"),
     "vgg19_conv5_4": Trunk("vgg19_conv5_4", "conv5_4", 512, 28, 448, (103.939, 116.779, 123.68),
-                           "FVVAE_VGG19_WEIGHTS"),
+                           "FVVAE_VGG19_WEIGHTS", global_trunk="vgg19_pool5"),
     "vgg19_flow_pool5": Trunk("vgg19_flow_pool5", "pool5", 512, 7, 224, (128.0,),
                               "FVVAE_VGG19_FLOW_WEIGHTS", in_channels=20),
     "resnet152_res5c": Trunk("resnet152_res5c", "res5c", 2048, 7, 224, (104.0, 117.0, 123.0),
@@ -68,6 +74,31 @@ def default_resize(trunk):
     """(H, W) an image is resized to before its centre crop: 240 x 320 for
     224 inputs (the authors' frames), else the input size itself."""
     return (240, 320) if trunk.input_size == 224 else (trunk.input_size,) * 2
+
+
+def ga_trunk(trunk):
+    """The trunk whose head gives `trunk`'s global activation (GA)."""
+    return TRUNKS[trunk.global_trunk] if trunk.global_trunk else trunk
+
+
+def ga_input(trunk):
+    """(resize H x W, crop) of the GA pass of a trunk with a global_trunk: the
+    whole image squashed to the GA trunk's input (the 448 pass squashes it to
+    448 x 448 likewise), no crop, so both passes see the same view."""
+    size = ga_trunk(trunk).input_size
+    return (size, size), size
+
+
+def finetune_input(trunk):
+    """(trunk fine-tuned, resize, crop) for fine-tuning `trunk`: its GA trunk
+    at that trunk's input (VGG_19 at 224 with fc6/fc7 for conv5_4: the
+    convolutions' weights do not depend on the input size, so the fine-tuned
+    caffemodel serves the 448 pass too); images squashed to 256 x 256 and
+    randomly cropped to 224 when the trunk differs, else default_resize."""
+    t = ga_trunk(trunk)
+    if t is trunk:
+        return trunk, default_resize(trunk), trunk.input_size
+    return t, (256, 256), t.input_size
 
 
 def sha256_of(path, chunk=1 << 20):

@@ -6,19 +6,20 @@
 # listed in OUT/prep/problems.csv and skipped.
 #
 # usage: scripts/activitynet.sh [--annotations activity_net.v1-3.min.json] [--videos DIR]
-#          [--trunk vgg19_pool5|resnet152_res5c] [--weights F] [--frames N] [--no-ten-crop] [--out DIR]
+#          [--trunk vgg19_pool5|resnet152_res5c] [--weights F] [--frames N] [--no-ten-crop] [--gpu ID] [--out DIR]
 #          [-- more tools/run_protocol.py options]
 # Environment: ACTIVITYNET_JSON, ACTIVITYNET_VIDEOS, FVVAE_VGG19_WEIGHTS, FVVAE_RESNET152_WEIGHTS.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 ann=${ACTIVITYNET_JSON:-}; videos=${ACTIVITYNET_VIDEOS:-}; trunk=vgg19_pool5; weights=""
-ten_crop=1; frames=25; out=$ROOT/runs/activitynet; extra=()
+ten_crop=1; frames=25; out=$ROOT/runs/activitynet; extra=(); gpu=""
 while [ $# -gt 0 ]; do
   case $1 in
     --annotations) ann=$2; shift 2 ;;   --videos) videos=$2; shift 2 ;;
     --trunk) trunk=$2; shift 2 ;;       --weights) weights=$2; shift 2 ;;
     --frames) frames=$2; shift 2 ;;     --no-ten-crop) ten_crop=0; shift ;; --out) out=$2; shift 2 ;;
+    --gpu) gpu=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -30,6 +31,8 @@ need_file "$ann" "ActivityNet's annotation file (activity_net.v1-3.min.json)"
 need_dir "$videos" "ActivityNet's videos (v_<id>.mp4 or <id>.<ext>)"
 weights=$(need_weights "$trunk" "$weights")
 setup
+need_gpu "$gpu"
+mapfile -t on_gpu < <(gpu_args "$gpu")
 "$PY" "$ROOT/tools/prepare_data.py" activitynet --annotations "$ann" --videos "$videos" --frames "$frames" --out "$out/prep"
 test_list="$out/prep/anet_rgb_validation.txt"
 if [ "$ten_crop" = 1 ]; then
@@ -39,6 +42,6 @@ fi
 classes=$(wc -l < "$out/prep/classes.txt")
 "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/anet_rgb_training.txt" \
   --test-list "$test_list" --trunk "$trunk" --weights "$weights" --classes "$classes" \
-  --dataset activitynet --title "ActivityNet v1.3 validation, $trunk" --out "$out/$trunk" "${extra[@]}"
+  --dataset activitynet --title "ActivityNet v1.3 validation, $trunk" --out "$out/$trunk" "${on_gpu[@]}" "${extra[@]}"
 skipped=$(($(wc -l < "$out/prep/problems.csv") - 1))
 [ "$skipped" = 0 ] || echo "($skipped videos skipped: see $out/prep/problems.csv)"

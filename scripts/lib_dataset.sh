@@ -20,3 +20,18 @@ need_weights() {
   echo "$path"
 }
 setup() { "$ROOT/scripts/setup.sh" >/dev/null; }
+# need_gpu ID: stops (one line, exit 2) unless Caffe has CUDA and device ID answers;
+# an empty ID (no --gpu) is the CPU. Run after setup, before any work.
+need_gpu() {
+  [ -n "${1:-}" ] || return 0
+  "$PY" - "$1" "$(basename "$0")" <<'PY' || exit 2
+import sys
+from fvvae.device import GpuUnavailable, require_gpu
+try:
+    require_gpu(int(sys.argv[1]), sys.argv[2])
+except (GpuUnavailable, ValueError) as e:
+    sys.exit(str(e))
+PY
+}
+# gpu_args ID: the flags that pass --gpu ID on to a tool (none for the CPU)
+gpu_args() { [ -z "${1:-}" ] || printf -- '--gpu\n%s\n' "$1"; }

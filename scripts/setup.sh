@@ -21,7 +21,7 @@ APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
   libboost-system-dev libboost-thread-dev libboost-filesystem-dev libboost-python-dev
   libgoogle-glog-dev libgflags-dev libprotobuf-dev protobuf-compiler libhdf5-dev
   liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev
-  dataset-fashion-mnist)
+  dataset-fashion-mnist graphviz)
 # the test suite's real video clips: the sample videos of opencv-doc (scripts/test.sh)
 if [ "${FVVAE_WITH_TEST_DATA:-0}" = 1 ]; then APT_PACKAGES+=(opencv-doc); fi
 PY=${FVVAE_PYTHON:-python3}

@@ -8,7 +8,7 @@
 #          [--trunk vgg19_pool5|resnet152_res5c] [--weights F]
 #          [--flow-trunk vgg19_flow_pool5] [--flow-weights F] [--frames N]
 #          [--no-ten-crop] [--fuse-weight W] [--idt-scores NPZ] [--finetune ITERATIONS]
-#          [--out DIR]
+#          [--gpu ID] [--out DIR]
 #          [-- more tools/run_protocol.py options, e.g. --iterations 5000]
 # --finetune N first fine-tunes the RGB trunk on the training frames with SGD
 # (Table 3's "pool5 fine-tuned"; tools/finetune_trunk.py).
@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 data=${UCF101_ROOT:-}; split=1; stream=rgb; trunk=vgg19_pool5; weights=""
 flow_trunk=vgg19_flow_pool5; flow_weights=""; ten_crop=1; frames=25; fuse_weight=0.5; idt=""
-out=""; extra=(); finetune=0
+out=""; extra=(); finetune=0; gpu=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) data=$2; shift 2 ;;           --split) split=$2; shift 2 ;;
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --frames) frames=$2; shift 2 ;;       --no-ten-crop) ten_crop=0; shift ;;
     --fuse-weight) fuse_weight=$2; shift 2 ;;
     --idt-scores) idt=$2; shift 2 ;;      --out) out=$2; shift 2 ;;
-    --finetune) finetune=$2; shift 2 ;;
+    --finetune) finetune=$2; shift 2 ;;   --gpu) gpu=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -47,6 +47,8 @@ need_file "$data/ucfTrainTestlist/testlist0$split.txt" "split $split's test list
 [ "$stream" = rgb ] || flow_weights=$(need_weights "$flow_trunk" "$flow_weights")
 [ -z "$idt" ] || need_file "$idt" "the external (IDT) scores to fuse"
 setup
+need_gpu "$gpu"
+mapfile -t on_gpu < <(gpu_args "$gpu")
 # ---[ frames (and flow), lists, 10-crop test lists
 flow_flag=(); [ "$stream" = rgb ] || flow_flag=(--flow)
 "$PY" "$ROOT/tools/prepare_data.py" ucf101 --root "$data" --split "$split" "${flow_flag[@]}" --frames "$frames" --out "$out/prep"
@@ -63,13 +65,13 @@ for s in rgb flow; do
   if [ $s = rgb ] && [ "$finetune" -gt 0 ]; then
     w=$("$PY" "$ROOT/tools/finetune_trunk.py" --trunk "$t" --weights "$w" \
         --list "$out/prep/split${split}_rgb_train.txt" --classes "$classes" \
-        --iterations "$finetune" --out "$out/finetune" | tail -1)
+        --iterations "$finetune" --out "$out/finetune" "${on_gpu[@]}" | tail -1)
     variant=fine-tuned
   fi
   "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/split${split}_${s}_train.txt" \
     --test-list "$test_list" --trunk "$t" --weights "$w" --classes "$classes" --dataset ucf101 \
     --variant "$variant" --title "UCF101 split $split, $s stream, $t${variant:+, $variant}" \
-    --out "$out/$s" "${extra[@]}"
+    --out "$out/$s" "${on_gpu[@]}" "${extra[@]}"
   runs+=("$s")
 done
 # ---[ late fusion of the streams' FV-VAE scores (Table 4), and of external scores

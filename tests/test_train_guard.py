@@ -43,7 +43,8 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_snapshot(caffe, tmp_pat
     assert all(np.isfinite(b.data).all() for p in net.params.values() for b in p)
 
 
-def test_resumed_training_equals_uninterrupted_training(caffe, tmp_path):
+@pytest.mark.parametrize("shuffle", [None, (5, 20)], ids=["list-order", "shuffled"])
+def test_resumed_training_equals_uninterrupted_training(caffe, tmp_path, shuffle):
     """patches/0009: from a snapshot, Caffe's Data layer continues at the
     record the uninterrupted run would read (here past the end of the LMDB,
     which wraps) and dropout and GaussianSample draw the same noise, so the
@@ -57,8 +58,9 @@ def test_resumed_training_equals_uninterrupted_training(caffe, tmp_path):
     from fvvae.descriptor_store import DescriptorStore
     from fvvae.nets import solver_text, train_net
     rng = np.random.default_rng(0)
-    store = DescriptorStore(str(tmp_path / "sets.lmdb"))
-    store.put_batch(range(20), np.abs(rng.normal(size=(20, 16, 1, 6))), rng.integers(0, 3, 20))
+    # a class-sorted list, written in list order or in one seeded order (the protocol's)
+    store = DescriptorStore(str(tmp_path / "sets.lmdb"), shuffle=shuffle)
+    store.put_batch(range(20), np.abs(rng.normal(size=(20, 16, 1, 6))), np.arange(20) * 3 // 20)
     store.close()
     cfg = FVVAEConfig(channels=16, descriptors=6, encoder=[12, 4], classes=3, batch=8,
                       snapshot=4, iterations=12, source=str(tmp_path / "sets.lmdb"))

@@ -111,7 +111,7 @@ def main(argv=None):
         path = os.path.join(args.out, "%s_%s.h5" % (args.method, split))
         try:
             h5 = features.create(path, len(groups), first.size)
-        except ValueError as e:
+        except (OSError, ValueError) as e:
             ap.exit(2, "encode: %s\n" % e)
         with h5:
             done = int(h5.attrs["done"])

@@ -28,15 +28,18 @@ def main(argv=None):
     ap.add_argument("--method", choices=("norm", "second-moment", "variance"), default="norm")
     ap.add_argument("--out", required=True, help="caffemodel to write")
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
     import caffe
+    from fvvae.device import exit_unless_gpu
+    exit_unless_gpu(ap, args.gpu, "estimate_fim")
     import numpy as np
     from tqdm import tqdm
     from fvvae.fisher import fim_scale, group_fvs, open_extraction
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
-                                             args.list, args.root)
+                                             args.list, args.root, args.gpu, "estimate_fim")
     except (OSError, ValueError) as e:
         ap.exit(2, "estimate_fim: %s\n" % e)
     from fvvae.toollog import log_to

@@ -37,6 +37,9 @@ def main(argv=None):
                     "LMDB: the Concatenation and AVE baselines")
     ap.add_argument("--global", dest="global_out", help="also store the trunk's global "
                     "activation (VGG_19 fc7; global average pooling otherwise) in this LMDB: GA")
+    ap.add_argument("--shuffle", type=int, metavar="SEED",
+                    help="write OUT's records in one seeded random order (a training store: "
+                         "Caffe's Data layer reads in key order, and lists are sorted by class)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the list, "
@@ -47,12 +50,14 @@ def main(argv=None):
     import caffe
     import numpy as np
     from tqdm import tqdm
+    from fvvae.device import exit_unless_gpu, use
+    exit_unless_gpu(ap, args.gpu, "extract_descriptors")
     from fvvae.descriptor_store import DescriptorStore
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
     from fvvae.preprocess import load_flow_stack, load_image
-    from fvvae.trunks import (TRUNKS, check_weights, default_resize, global_layers,
-                              trunk_definition, trunk_weights)
+    from fvvae.trunks import (TRUNKS, check_weights, default_resize, ga_input, ga_trunk,
+                              global_layers, trunk_definition, trunk_weights)
 
     if args.trunk not in TRUNKS:
         ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
@@ -80,29 +85,51 @@ def main(argv=None):
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
     from fvvae.toollog import log_to
     log = log_to(args.out.rstrip("/") + ".log", "extract_descriptors")
-    if args.gpu is not None:
-        caffe.set_mode_gpu()
-        caffe.set_device(args.gpu)
-    else:
-        caffe.set_mode_cpu()
+    use(caffe, args.gpu, "extract_descriptors")
 
+    # GA in the same pass when the trunk's own head gives it; else (VGG_19
+    # conv5_4 at 448) a second pass at the GA trunk's input (fvvae.trunks.ga_input)
+    ga_pass = bool(args.global_out) and ga_trunk(trunk) is not trunk
     net_path = args.out.rstrip("/") + ".prototxt"
     with open(net_path + ".tmp", "w") as f:
         f.write(descriptor_net_text(caffe, trunk_definition(caffe, args.trunk), trunk, mode,
-                                    args.norm_scale, with_global=bool(args.global_out)))
+                                    args.norm_scale,
+                                    with_global=bool(args.global_out) and not ga_pass))
     os.replace(net_path + ".tmp", net_path)
+    ga_net = None
+    if ga_pass:
+        from caffe.proto import caffe_pb2
+        from google.protobuf import text_format
+        gt = ga_trunk(trunk)
+        ga_def = caffe_pb2.NetParameter()
+        text_format.Merge(trunk_definition(caffe, gt.name), ga_def)
+        ga_def.layer.extend(global_layers(caffe, gt)[0].layer)
+        ga_path = args.global_out.rstrip("/") + ".prototxt"
+        with open(ga_path + ".tmp", "w") as f:
+            f.write(text_format.MessageToString(ga_def))
+        os.replace(ga_path + ".tmp", ga_path)
     try:
         check_weights(caffe, net_path, weights)
+        if ga_pass:
+            check_weights(caffe, ga_path, weights)
     except ValueError as e:
         ap.exit(2, "extract_descriptors: %s\n" % e)
     net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
+    if ga_pass:
+        ga_net = caffe.Net(ga_path, weights=weights, phase=caffe.TEST)
+        ga_resize, ga_crop = ga_input(trunk)
 
     # the outputs, written batch by batch together: (store, blob) pairs
-    outputs = [(DescriptorStore(args.out), "descriptors")]
+    try:
+        outputs = [(DescriptorStore(args.out, shuffle=None if args.shuffle is None
+                                    else (args.shuffle, len(items))), "descriptors")]
+    except ValueError as e:
+        ap.exit(2, "extract_descriptors: %s\n" % e)
     if args.maps:
         outputs.append((DescriptorStore(args.maps), trunk.cut_blob))
+    ga_blob_name = global_layers(caffe, ga_trunk(trunk))[1] if args.global_out else None
     if args.global_out:
-        outputs.append((DescriptorStore(args.global_out), global_layers(caffe, trunk)[1]))
+        outputs.append((DescriptorStore(args.global_out), ga_blob_name))
     store = outputs[0][0]
     done = set.intersection(*(s.done_indices() for s, _ in outputs))
     mine = range(*block_of) if block_of else range(len(items))
@@ -132,9 +159,31 @@ def main(argv=None):
             net.blobs["data"].reshape(*blob.shape)
             net.blobs["data"].data[...] = blob
             net.forward()
+            if ga_net is not None:
+                ga_blob = np.stack([load_image(items[i].path, ga_resize, ga_crop,
+                                               trunk.mean_bgr, items[i].crop) for i in batch])
+                ga_net.blobs["data"].reshape(*ga_blob.shape)
+                ga_net.blobs["data"].data[...] = ga_blob
+                ga_net.forward()
             labels = [items[i].label for i in batch]
             for s, name in outputs:
-                s.put_batch(batch, net.blobs[name].data, labels)
+                source = ga_net if (ga_net is not None and name == ga_blob_name) else net
+                try:
+                    s.put_batch(batch, source.blobs[name].data, labels)
+                except Exception as e:        # lmdb.Error or OSError
+                    from fvvae import diskspace
+                    per_item = sum(5 * (ga_net if (ga_net is not None and n == ga_blob_name)
+                                        else net).blobs[n].data[0].size + 64
+                                   for _, n in outputs)
+                    if not diskspace.is_disk_full(e, s.path, 2 * per_item * len(batch)):
+                        raise
+                    saved = len(set.intersection(*(o.done_indices() for o, _ in outputs))
+                                & set(mine))
+                    for o, _ in outputs:
+                        o.close()
+                    log.error("disk full writing %s", s.path)
+                    ap.exit(1, diskspace.message("extract_descriptors", s.path, saved,
+                                                 len(mine), per_item) + "\n")
             bar.update(len(batch))
     shape = store.read(mine[0])[0].shape
     log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)

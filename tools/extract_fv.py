@@ -31,11 +31,14 @@ def main(argv=None):
     ap.add_argument("--no-normalize", action="store_true",
                     help="keep only the raw (FIM-scaled) FVs")
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the rows "
                     "(videos or items), into OUT.shard-i-of-N; tools/merge_shards.py "
                     "combines them")
     args = ap.parse_args(argv)
     import caffe
+    from fvvae.device import exit_unless_gpu
+    exit_unless_gpu(ap, args.gpu, "extract_fv")
     import numpy as np
     from tqdm import tqdm
     from fvvae import features
@@ -43,7 +46,7 @@ def main(argv=None):
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
-                                             args.list, args.root)
+                                             args.list, args.root, args.gpu, "extract_fv")
         if args.shard:
             from collections import OrderedDict
             from fvvae.shards import block, parse_shard, shard_path
@@ -59,7 +62,7 @@ def main(argv=None):
     rows = len(groups)
     try:
         h5 = features.create(args.out, rows, dim, with_normalized=not args.no_normalize)
-    except ValueError as e:
+    except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
     with h5:
         done = int(h5.attrs["done"])

@@ -27,23 +27,28 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--base-lr", type=float, default=0.001)
     ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"),
-                    help="default 240 320 at 224 input, else the input size")
+                    help="default 240 320 at 224 input, else the input size; 256 256 "
+                    "for vgg19_conv5_4, fine-tuned at 224 through vgg19_pool5's fc6/fc7")
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
     import caffe
     from fvvae import finetune
+    from fvvae.device import exit_unless_gpu
+    exit_unless_gpu(ap, args.gpu, "finetune_trunk")
     from fvvae.image_list import read_list
-    from fvvae.trunks import TRUNKS, default_resize, trunk_weights
+    from fvvae.trunks import TRUNKS, finetune_input, trunk_weights
     if args.trunk not in TRUNKS:
         ap.exit(2, "finetune_trunk: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
     t = TRUNKS[args.trunk]
     try:
         items = read_list(args.list)
         weights = trunk_weights(args.trunk, args.weights or None)
-        resize = tuple(args.resize) if args.resize else default_resize(t)
+        # VGG_19 conv5_4 (448) is fine-tuned as VGG_19 at 224 with its fc6/fc7
+        tuned, resize, crop = finetune_input(t)
+        resize = tuple(args.resize) if args.resize else resize
         solver, final = finetune.write(
-            caffe, args.trunk, items, args.classes or max(i.label for i in items) + 1, args.out,
-            args.iterations, args.batch, resize, t.input_size, args.base_lr, args.gpu is not None)
+            caffe, tuned.name, items, args.classes or max(i.label for i in items) + 1, args.out,
+            args.iterations, args.batch, resize, crop, args.base_lr, args.gpu is not None)
     except (OSError, ValueError) as e:
         ap.exit(2, "finetune_trunk: %s\n" % e)
     if not os.path.exists(final):

@@ -49,10 +49,13 @@ def main(argv=None):
                  "seed"):
         ap.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     ap.add_argument("--lambda3", type=float, default=d.lambda3)
+    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
     ap.add_argument("--sweep", action="store_true", help="also Figure 4(a)'s dimension sweep")
     args = ap.parse_args(argv)
 
     from fvvae import report
+    from fvvae.device import exit_unless_gpu
+    exit_unless_gpu(ap, args.gpu, "run_protocol")
     from fvvae.image_list import read_list
     from fvvae.paper import table_for
     from fvvae.protocol import Data, Protocol, ProtocolError
@@ -63,7 +66,7 @@ def main(argv=None):
         ap.exit(2, "run_protocol: %s\n" % e)
     classes = args.classes or max(labels) + 1
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
-                         sweep=args.sweep, lambda3=args.lambda3,
+                         sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
                          **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
                                                           "fv_size", "vlad_size", "bp_pca",
                                                           "sample", "seed")})
