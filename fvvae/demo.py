@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from fvvae.paper import TABLE2
-from fvvae.protocol import ORDER, Data, Protocol, ProtocolError, ProtocolSettings
+from fvvae.protocol import REPORT_ORDER, Data, Protocol, ProtocolError, ProtocolSettings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.demo")
@@ -38,6 +38,8 @@ class DemoSettings(ProtocolSettings):
     bp_pca: int = 512
     sample: int = 30000
     analysis: bool = False
+    # --augment: random 224 crops of the image resized to 240 x 240, mirrored
+    augment_resize: tuple = (240, 240)
 
 
 class Demo(Protocol):
@@ -100,7 +102,7 @@ class Demo(Protocol):
             settings.append(("%s training" % name, "%.0f s" % t["seconds"]))
         report.write_report(
             self.out, "FV-VAE demo: Fashion-MNIST with the embedded open_nsfw trunk", results,
-            encode_s, training, sweep, settings, TABLE2, ORDER, seconds,
+            encode_s, training, sweep, settings, TABLE2, REPORT_ORDER, seconds,
             "The paper's columns are its Table 2 (UCF101 split 1, VGG_19 pool5, C = 512), "
             "for orientation only: this run is another data set, trunk (C = 1024) and scale.")
 
@@ -124,6 +126,9 @@ def settings_from_args(argv=None):
     ap.add_argument("--sample", type=int, default=d.sample)
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    ap.add_argument("--augment", action="store_true",
+                    help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
+                         "random 224 crops of 240 x 240 images, mirrored (rows '+aug')")
     ap.add_argument("--sweep", action="store_true",
                     help="also accuracy against dimension (the paper's Figure 4a)")
     ap.add_argument("--analysis", action="store_true",

@@ -159,6 +159,8 @@ def frozen(net_param):
             return 1 + int(layer.scale_param.bias_term)
         return {"BatchNorm": 3, "PReLU": 1, "Bias": 1}.get(layer.type, 0)
     for layer in net_param.layer:
+        if layer.type == "BatchNorm":     # its stored statistics, also in TRAIN
+            layer.batch_norm_param.use_global_stats = True
         if blobs(layer):
             del layer.param[:]
             for _ in range(blobs(layer)):

@@ -1,7 +1,7 @@
 """The authors' released FV-VAE weights (MATLAB v5 .mat) as a Caffe
 extraction head.
 
-Format (shared/reference/fv-vae-official/README.md): struct
+Format (the authors' README in fv-vae/fv-vae): struct
 ``caffe_vae_weights`` with ``norm_scale`` (158), ``encoder`` (w: 1x1x512x256,
 b: 256x1, linear), ``decoder`` (w: 1x1x512x256, b: 512x1, ReLU) and
 ``decoder_sigma`` (512x1). The ``w`` arrays are Caffe blobs with the axes

@@ -28,6 +28,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.protocol")
 
 ORDER = ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE"]
+# FV-VAE trained with the trunk in the graph on augmented images (--augment)
+AUGMENTED = ["FV-VAE⁻ +aug", "FV-VAE +aug"]
+REPORT_ORDER = ORDER + AUGMENTED
 # the tools that run a Caffe net or solver: each takes the protocol's GPU
 GPU_TOOLS = {"extract_descriptors.py": ["--gpu", "{gpu}"], "estimate_fim.py": ["--gpu", "{gpu}"],
              "extract_fv.py": ["--gpu", "{gpu}"], "finetune_trunk.py": ["--gpu", "{gpu}"],
@@ -55,6 +58,11 @@ class ProtocolSettings:
     sample: int = 100000
     seed: int = 0
     gpu: Optional[int] = None   # GPU id for every net and solver; None: CPU
+    # also FV-VAE- and FV-VAE trained the authors' way: images through the
+    # frozen trunk in the graph, shuffled, randomly cropped (from augment_resize,
+    # default the trunk's) and mirrored, instead of the cached centre crops
+    augment: bool = False
+    augment_resize: tuple = ()
     sweep: bool = False
     methods: List[str] = field(default_factory=lambda: list(ORDER))
 
@@ -113,10 +121,15 @@ class Protocol:
             raise ProtocolError("%s failed (exit %d): %s\nsee %s" % (
                 name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
 
-    def caffe_train(self, solver, snapshots, iterations, log_path):
+    def trunk_weights(self):
+        from fvvae.trunks import trunk_weights
+        return trunk_weights(self.data.trunk, self.data.weights or None)
+
+    def caffe_train(self, solver, snapshots, iterations, log_path, weights=None):
         """`.venv/bin/caffe train -solver`; see train_with_guard."""
         try:
-            train_with_guard(solver, snapshots, iterations, log_path, gpu=self.s.gpu)
+            train_with_guard(solver, snapshots, iterations, log_path, gpu=self.s.gpu,
+                             weights=weights)
         except RuntimeError as e:
             raise ProtocolError(str(e)) from None
 
@@ -162,18 +175,25 @@ class Protocol:
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
-    def fv_vae(self, lambda3, latent):
+    def fv_vae(self, lambda3, latent, augment=False):
         """Train, FIM, FVs of one FV-VAE variant; returns (representation
-        files, encode seconds, training record)."""
+        files, encode seconds, training record). augment: train with the
+        trunk in the graph on shuffled, randomly cropped, mirrored images
+        (train_with_trunk.prototxt) rather than on the cached sets."""
         s, C = self.s, self.trunk.channels
         tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
         if lambda3 not in (0, s.lambda3):
             tag += "_l%g" % lambda3
+        if augment:
+            tag += "_aug"
         folder = self.path(tag)
         snapshots = os.path.join(folder, "snapshots")
-        final = os.path.join(snapshots, "fv_vae_iter_%d.caffemodel" % s.iterations)
+        final = os.path.join(snapshots, "fv_vae%s_iter_%d.caffemodel"
+                             % ("_with_trunk" if augment else "", s.iterations))
         params = dict(latent=latent, lambda3=lambda3, iterations=s.iterations,
                       batch=s.batch, seed=s.seed)
+        if augment:
+            params.update(augment=True, resize=list(s.augment_resize))
 
         def train():
             stamp = os.path.join(folder, "params.json")
@@ -192,10 +212,15 @@ class Protocol:
                       "--set", "classes=%d" % self.data.classes, "--set", "batch=%d" % s.batch,
                       "--set", "iterations=%d" % s.iterations,
                       "--set", "snapshot=%d" % max(1, s.iterations // 4),
-                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % s.seed)
+                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % s.seed,
+                      *(["--trunk", self.data.trunk, "--trunk-list", self.data.train_list]
+                        + (["--set", "resize=%s" % list(s.augment_resize)]
+                           if s.augment_resize else []) if augment else []))
             start = time.time()
-            self.caffe_train(os.path.join(folder, "solver.prototxt"), snapshots,
-                             s.iterations, os.path.join(folder, "train.log"))
+            self.caffe_train(os.path.join(folder, "solver_with_trunk.prototxt" if augment
+                                          else "solver.prototxt"), snapshots,
+                             s.iterations, os.path.join(folder, "train.log"),
+                             weights=self.trunk_weights() if augment else None)
             return {"losses": parse_losses(os.path.join(folder, "train.log")),
                     "seconds": time.time() - start}
         trained = self.stages.run("train_" + tag, params, [final], train, deps=("descriptors",))
@@ -260,6 +285,9 @@ class Protocol:
         for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
             if name in self.s.methods:
                 runs[name], encode_s[name], training[name] = self.fv_vae(lam, self.s.latent)
+            if name in self.s.methods and self.s.augment:
+                aug = name + " +aug"
+                runs[aug], encode_s[aug], training[aug] = self.fv_vae(lam, self.s.latent, True)
         return runs, encode_s, training
 
     def sweep(self):

@@ -12,8 +12,10 @@ the public file, so every tool loads it where it loads the real one:
 | resnet152 | conv1 .. res5c: convolutions, BatchNorm (mean, variance, factor), Scale | ResNet-152-model.caffemodel (less fc1000) |
 
 Initialisation keeps the activations' scale through the depth: every
-convolution and inner product is He-normal (std sqrt(2 / fan_in), zero bias),
-which keeps a ReLU net's second moment layer after layer; each BatchNorm's
+convolution and inner product is He-normal (std sqrt(2 / fan_in), zero bias)
+and, where no BatchNorm follows it (VGG_19), rescaled so that its output has
+unit std on a batch of pixel-like inputs (data-dependent, as LSUV does), so
+every layer's activations are O(1) as in a trained net; each BatchNorm's
 stored mean and variance are the statistics of its input over a batch of
 pixel-like inputs, measured layer by layer in one forward pass, so it
 normalises its channels; the Scale after the last convolution of a residual
@@ -94,6 +96,14 @@ def fill(caffe, net, seed=0, batch=2):
             if len(net.params[name]) > 1:
                 net.params[name][1].data[...] = 0
         if kind != "Input":
+            net.forward(start=name, end=name)
+        nxt = net.layers[i + 1].type if i + 1 < len(names) else None
+        if kind in ("Convolution", "InnerProduct") and nxt != "BatchNorm":
+            # no BatchNorm to normalise it (VGG_19): scale the weights so this
+            # layer's output has unit std on the batch, as a trained net's
+            # activations stay O(1) (a softmax on O(100) features diverges)
+            top = net.blobs[net.top_names[name][0]].data
+            net.params[name][0].data[...] /= max(float(top.std()), 1e-12)
             net.forward(start=name, end=name)
         top = net.top_names[name]
         if top:

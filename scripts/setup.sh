@@ -80,7 +80,7 @@ cmake "${cmake_args[@]}" >"$ROOT/build/configure.log" 2>&1 || { tail -40 "$ROOT/
 start=$(date +%s)
 set +e
 cmake --build "$ROOT/build" 2>&1 | tee "$ROOT/build/build.log" \
-  | grep --line-buffered -E "error|Error|Built target (caffe|caffe.bin|pycaffe|test_fvvae.testbin)$"
+  | grep --line-buffered -E "error|Error|Built target (caffe|caffe.bin|pycaffe|test_fvvae.testbin|test.testbin)$"
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" != 0 ]; then log "build failed; see build/build.log"; tail -30 "$ROOT/build/build.log"; exit 1; fi

@@ -136,3 +136,29 @@ def cub_tree(root, per_class=5, test_per_class=2, seed=0):
         with open(os.path.join(base, name), "w") as f:
             f.writelines(lines)
     return root
+
+
+def example_frames(folder, per_clip=5):
+    """Ten real video frames as JPEGs at 320 x 240 (the authors' frame size):
+    frames 1-5 from opencv-doc's vtest.avi (a street), 6-10 from
+    Megamind.avi (an animation), spaced through each clip. They stand in for
+    the authors' ten example frames wherever a test needs real frames only,
+    so those tests run without the authors' release."""
+    require_sample_videos()
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for clip, name in enumerate(("vtest.avi", "Megamind.avi")):
+        cap = cv2.VideoCapture(os.path.join(OPENCV_DATA, name))
+        k = got = 0
+        while got < per_clip:
+            ok, frame = cap.read()
+            assert ok, (name, k)
+            if k % 17 == 0:
+                path = os.path.join(folder, "%06d.jpg" % (clip * per_clip + got + 1))
+                if not os.path.exists(path):
+                    cv2.imwrite(path, cv2.resize(frame, (320, 240)))
+                paths.append(path)
+                got += 1
+            k += 1
+        cap.release()
+    return paths

@@ -1,6 +1,9 @@
 """The authors' released weights import into a Caffe head that agrees with
-their extraction formula (shared/reference/fv-vae-official/README.md, steps
-2 to 5), evaluated here directly in NumPy from the .mat file."""
+their extraction formula (the steps 2 to 5 of their README), evaluated here directly in NumPy
+from the .mat file. The weights come from a clone of fv-vae/fv-vae
+($FVVAE_OFFICIAL_DIR, fvvae.paths); without one these tests skip with the
+reason, unless FVVAE_REQUIRE_OFFICIAL=1 (.ci/run) makes that a failure."""
+import os
 import subprocess
 from pathlib import Path
 import sys
@@ -10,10 +13,20 @@ import pytest
 import scipy.io
 
 from conftest import ROOT
-from fvvae.paths import official_dir
+from fvvae.paths import OfficialMissing, official_dir, official_example_images, official_weights
 
 OFFICIAL = Path(official_dir())
-SPLITS = [OFFICIAL / ("caffe_vae_weights_ucf101_split%d_vgg19.mat" % i) for i in (1, 2, 3)]
+
+
+def release_or_skip():
+    """The three .mat files (checksums verified), or a skip naming the
+    variable; with FVVAE_REQUIRE_OFFICIAL=1 a missing release fails."""
+    try:
+        return [Path(official_weights(i)) for i in (1, 2, 3)]
+    except OfficialMissing as e:
+        if os.environ.get("FVVAE_REQUIRE_OFFICIAL") == "1":
+            pytest.fail("FVVAE_REQUIRE_OFFICIAL=1 and %s" % e)
+        pytest.skip(str(e))
 
 
 def authors_raw_fv(pool5, mat_path):
@@ -43,10 +56,8 @@ def authors_raw_fv(pool5, mat_path):
 
 @pytest.fixture(scope="module")
 def heads(tmp_path_factory):
-    if not all(p.exists() for p in SPLITS):
-        pytest.skip("the authors' weights are not beside the clone (%s)" % OFFICIAL)
     out = {}
-    for i, mat in enumerate(SPLITS, 1):
+    for i, mat in enumerate(release_or_skip(), 1):
         d = tmp_path_factory.mktemp("split%d" % i)
         subprocess.run([sys.executable, str(ROOT / "tools/import_official_weights.py"),
                         "--mat", str(mat), "--out", str(d)], check=True,
@@ -88,3 +99,23 @@ def test_import_rejects_a_bad_file(tmp_path):
                           "--mat", str(tmp_path / "missing.mat"), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True)
     assert res.returncode == 2 and "missing.mat: no such file" in res.stderr
+
+
+def test_release_is_read_in_its_clone_layout(tmp_path, monkeypatch):
+    """vae_models/ and example_images/ of a clone; a damaged .mat is refused by
+    its checksum, a missing clone named with the variable."""
+    mats = release_or_skip()
+    images = official_example_images()
+    assert len(images) == 10 and all(p.endswith(".jpg") for p in images)
+    from fvvae.preprocess import load_image
+    assert load_image(images[0], (240, 320), 224, (104.0, 117.0, 123.0)).shape == (3, 224, 224)
+    clone = tmp_path / "fv-vae"
+    (clone / "vae_models").mkdir(parents=True)
+    data = mats[0].read_bytes()
+    (clone / "vae_models" / mats[0].name).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    monkeypatch.setenv("FVVAE_OFFICIAL_DIR", str(clone))
+    with pytest.raises(ValueError, match="sha256"):
+        official_weights(1)
+    with pytest.raises(OfficialMissing, match="FVVAE_OFFICIAL_DIR"):
+        official_weights(2)
+    assert official_example_images() == []

@@ -42,8 +42,8 @@ def test_random_models_have_the_public_layers_and_keep_the_scale(caffe, weights,
             "bn" + c[3:], "scale" + c[3:])
         assert [b.shape for b in resnet[bn]] == [(resnet[c][0].shape[0],)] * 2 + [(1,)]
         assert np.all(resnet[bn][1] > 0) and len(resnet[sc]) == 2
-    # He init: a conv's weight std is sqrt(2 / fan_in)
-    w = vgg["conv3_2"][0]
+    # He init where BatchNorm follows (ResNet): weight std sqrt(2 / fan_in)
+    w = resnet["res4b7_branch2b"][0]
     assert abs(w.std() / math.sqrt(2.0 / (256 * 9)) - 1) < 0.02
     # the cut activations of a pixel-like input stay within a factor 10 of
     # their input's scale through 16 (VGG) and 152 (ResNet) layers
@@ -148,7 +148,8 @@ def test_cub200_finetuned_vgg19(caffe, weights, tmp_path):
     conv5_4 chain on the tuned convolutions (Table 6's w/ ft)."""
     root = cub_tree(str(tmp_path / "cub"), per_class=3, test_per_class=1)
     out = tmp_path / "run"
-    res = script("cub200.sh", "--root", root, "--boxes", "yes", "--finetune", 2, "--out", out,
+    res = script("cub200.sh", "--root", root, "--boxes", "yes", "--finetune", 2,
+                 "--finetune-batch", 4, "--out", out,
                  "--", "--methods", "GA,FV-VAE", *QUICK,
                  env={"FVVAE_VGG19_WEIGHTS": weights["vgg19_pool5"]})
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]

@@ -4,7 +4,7 @@ extraction head: DIR/deploy.prototxt + DIR/weights.caffemodel, input blob
 `pool5` (N x 512 x 7 x 7), output blob `fv` (the raw FV, N x 131,584).
 
     .venv/bin/python tools/import_official_weights.py \
-        --mat ../shared/reference/fv-vae-official/caffe_vae_weights_ucf101_split1_vgg19.mat \
+        --mat $FVVAE_OFFICIAL_DIR/vae_models/caffe_vae_weights_ucf101_split1_vgg19.mat \
         --out runs/official_split1
 """
 import argparse

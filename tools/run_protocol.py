@@ -25,7 +25,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.protocol import ORDER, ProtocolSettings
+    from fvvae.protocol import ORDER, REPORT_ORDER, ProtocolSettings
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-list", required=True)
@@ -50,6 +50,9 @@ def main(argv=None):
         ap.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     ap.add_argument("--lambda3", type=float, default=d.lambda3)
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    ap.add_argument("--augment", action="store_true",
+                    help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
+                         "shuffled, randomly cropped, mirrored images (rows '+aug')")
     ap.add_argument("--sweep", action="store_true", help="also Figure 4(a)'s dimension sweep")
     args = ap.parse_args(argv)
 
@@ -67,6 +70,7 @@ def main(argv=None):
     classes = args.classes or max(labels) + 1
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
                          sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
+                         augment=args.augment,
                          **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
                                                           "fv_size", "vlad_size", "bp_pca",
                                                           "sample", "seed")})
@@ -101,7 +105,7 @@ def main(argv=None):
                  "descriptors" % (s.fv_size, s.vlad_size, s.bp_pca or "none", s.sample)),
                 ("classifier", "signed sqrt + L2, one-vs-all liblinear -s 3 -B 1 -c 100")]
     md = report.write_report(args.out, args.title or "FV-VAE protocol: %s" % args.out, results,
-                             encode_s, training, sweep, settings, paper, ORDER,
+                             encode_s, training, sweep, settings, paper, REPORT_ORDER,
                              time.time() - start, "The paper's columns: %s." % caption)
     print("\n".join(l for l in md.splitlines() if l.startswith("|")))
     log.info("report: %s", os.path.join(os.path.abspath(args.out), "REPORT.md"))
