@@ -17,10 +17,17 @@ log = logging.getLogger("fvvae.analysis")
 LAMBDAS = (1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0)
 
 
+def cell(row):
+    """A row's top-1 with its 95% Wilson interval over its n test items."""
+    from fvvae.metrics import accuracy_cell, wilson_interval
+    return accuracy_cell(row["top1"], *wilson_interval(row["top1"], row.get("n", 0)))
+
+
 def lambda_sweep(p, lambdas):
     runs = {"lambda3=%g" % lam: p.fv_vae(lam, p.s.latent)[0] for lam in lambdas}
     res = p.evaluate(runs, p.path("analysis", "eval_lambda3"))
-    return [{"lambda3": lam, "top1": float(res["lambda3=%g" % lam]["top1"])} for lam in lambdas]
+    return [{"lambda3": lam, "top1": float(res["lambda3=%g" % lam]["top1"]),
+             "n": int(res["lambda3=%g" % lam].get("test_items") or 0)} for lam in lambdas]
 
 
 def compression(p, latents):
@@ -54,7 +61,8 @@ def compression(p, latents):
         target = int(name.split()[-1]) if not name.startswith("FV-VAE") else dims[name]
         rows.append({"method": {"PCA": "PCA", "RM": "Random Maclaurin"}.get(method, method),
                      "target": target, "dimension": dims[name],
-                     "top1": float(res[name]["top1"])})
+                     "top1": float(res[name]["top1"]),
+                     "n": int(res[name].get("test_items") or 0)})
     return rows
 
 
@@ -84,18 +92,20 @@ def run_analysis(p, lambdas=LAMBDAS, latents=(3, 7, 15)):
     os.replace(os.path.join(out, "analysis.csv.tmp"), os.path.join(out, "analysis.csv"))
     md = ["# Section 5.4 analyses (Figure 4)", "",
           "## (a) Accuracy against dimension", "", "![4a](fig4a_dimension.png)", "",
-          "| run | dimension | top-1 |", "| --- | --- | --- |"]
-    md += ["| %s | %d | %.2f%% |" % (r["run"], r["dimension"], 100 * r["top1"]) for r in dims]
+          "| run | dimension | top-1 (95% interval) |", "| --- | --- | --- |"]
+    md += ["| %s | %d | %s |" % (r["run"], r["dimension"], cell(r)) for r in dims]
     md += ["", "## (b) Accuracy against lambda3", "", "![4b](fig4b_lambda3.png)", "",
-           "| lambda3 | top-1 |", "| --- | --- |"]
-    md += ["| %g | %.2f%% |" % (r["lambda3"], 100 * r["top1"]) for r in lam]
+           "| lambda3 | top-1 (95% interval) |", "| --- | --- |"]
+    md += ["| %g | %s |" % (r["lambda3"], cell(r)) for r in lam]
     md += ["", "## (c) Compression to equal dimensions", "", "![4c](fig4c_compression.png)", "",
-           "| method | target dimension | actual dimension | top-1 |", "| --- | --- | --- | --- |"]
-    md += ["| %s | %d | %d | %.2f%% |" % (r["method"], r["target"], r["dimension"],
-                                          100 * r["top1"]) for r in comp]
+           "| method | target dimension | actual dimension | top-1 (95% interval) |",
+           "| --- | --- | --- | --- |"]
+    md += ["| %s | %d | %d | %s |" % (r["method"], r["target"], r["dimension"], cell(r))
+           for r in comp]
     md += ["", "PCA can keep at most N - 1 directions of N training rows: where the target "
            "dimension exceeds that, its actual dimension is N - 1 and it compresses nothing "
-           "away (the paper's UCF101 has 9.5K training videos).", ""]
+           "away (the paper's UCF101 has 9.5K training videos). Intervals: 95% Wilson score "
+           "intervals over the test items (binomial).", ""]
     with open(os.path.join(out, "ANALYSIS.md.tmp"), "w") as f:
         f.write("\n".join(md))
     os.replace(os.path.join(out, "ANALYSIS.md.tmp"), os.path.join(out, "ANALYSIS.md"))

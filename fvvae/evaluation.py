@@ -56,26 +56,31 @@ def write_results(out_dir, rows, paper=None):
     results.csv and results.md (with the paper's numbers beside ours when
     given: {name: (dimension, accuracy)})."""
     os.makedirs(out_dir, exist_ok=True)
-    fields = ["method", "dimension", "top1", "top3", "map", "svm_seconds", "solver"]
+    fields = ["method", "dimension", "top1", "top3", "map", "svm_seconds", "solver",
+              "top1_low", "top1_high", "test_items"]
     lines = [",".join(fields)]
     for r in rows:
         lines.append(",".join(str(r.get(k, "")) if not isinstance(r.get(k), float)
                               else "%.6f" % r[k] for k in fields))
     atomic_write(os.path.join(out_dir, "results.csv"), "\n".join(lines) + "\n")
-    head = "| method | dimension | top-1 | top-3 | mAP | SVM time (s) |"
+    head = "| method | dimension | top-1 (95% interval) | top-3 | mAP | SVM time (s) |"
     sep = "| --- | --- | --- | --- | --- | --- |"
     if paper:
         head += " paper: dimension | paper: top-1 |"
         sep += " --- | --- |"
     md = [head, sep]
     for r in rows:
-        line = "| %s | %s | %.2f%% | %.2f%% | %.2f%% | %.1f |" % (
-            r["method"], r["dimension"] or "-", 100 * r["top1"], 100 * r["top3"], 100 * r["map"],
-            r.get("svm_seconds", 0.0))
+        line = "| %s | %s | %s | %.2f%% | %.2f%% | %.1f |" % (
+            r["method"], r["dimension"] or "-",
+            metrics.accuracy_cell(r["top1"], r.get("top1_low"), r.get("top1_high")),
+            100 * r["top3"], 100 * r["map"], r.get("svm_seconds", 0.0))
         if paper:
             p = paper.get(r["method"])
             line += " %s | %s |" % (p if p else ("", ""))
         md.append(line)
+    n = max((r.get("test_items", 0) for r in rows), default=0)
+    md += ["", "Top-1 with its 95%% Wilson score interval over the %d test items (a binomial "
+           "interval: the spread a test set of this size gives)." % n]
     atomic_write(os.path.join(out_dir, "results.md"), "\n".join(md) + "\n")
 
 

@@ -48,7 +48,27 @@ def late_fusion(scores_a, scores_b, weight_a=0.5):
     return weight_a * scores_a + (1.0 - weight_a) * scores_b
 
 
+def wilson_interval(p, n, z=1.959964):
+    """The 95% Wilson score interval of an accuracy p measured on n test items
+    (a binomial proportion; better than p +- 1.96 sqrt(p(1-p)/n) near 0 and 1
+    and for small n). Returns (low, high)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
 def summary(scores, labels):
-    return {"top1": top_k_accuracy(scores, labels, 1),
+    top1 = top_k_accuracy(scores, labels, 1)
+    low, high = wilson_interval(top1, len(labels))
+    return {"top1": top1, "top1_low": low, "top1_high": high, "test_items": len(labels),
             "top3": top_k_accuracy(scores, labels, min(3, scores.shape[1])),
             "map": mean_average_precision(scores, labels)}
+
+
+def accuracy_cell(top1, low=None, high=None):
+    """`83.75% (79.8-87.1)`: top-1 with its 95% interval, in percent."""
+    if low is None or high is None or not np.isfinite(low):
+        return "%.2f%%" % (100 * top1)
+    return "%.2f%% (%.1f–%.1f)" % (100 * top1, 100 * low, 100 * high)

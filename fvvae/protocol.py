@@ -302,8 +302,8 @@ class Protocol:
         for c in sorted({16, 64, self.s.vlad_size}):
             runs["VLAD %d" % c] = (self.baseline("VLAD", c)[0], "VLAD", c * C)
         res = self.evaluate({n: r[0] for n, r in runs.items()}, self.path("eval_sweep"))
-        return [{"run": n, "family": family, "dimension": dim, "top1": float(res[n]["top1"])}
-                for n, (_, family, dim) in runs.items()]
+        return [{"run": n, "family": family, "dimension": dim, "top1": float(res[n]["top1"]),
+                 "n": int(res[n].get("test_items") or 0)} for n, (_, family, dim) in runs.items()]
 
 
 LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")

@@ -8,6 +8,8 @@ import platform
 
 import numpy as np
 
+from fvvae.metrics import accuracy_cell
+
 
 def machine():
     cpu = platform.processor() or "unknown CPU"
@@ -98,6 +100,9 @@ def write_report(out, title, results, encode_s, training, sweep, settings, paper
         r = results[name]
         pd, pa = paper.get(name, (0, float("nan")))
         rows.append(dict(method=name, dimension=int(r["dimension"]), top1=float(r["top1"]),
+                         top1_low=float(r.get("top1_low") or "nan"),
+                         top1_high=float(r.get("top1_high") or "nan"),
+                         test_items=int(r.get("test_items") or 0),
                          top3=float(r["top3"]), map=float(r["map"]),
                          encode_seconds=encode_s.get(name, 0.0),
                          paper_dimension=pd, paper_top1=pa / 100))
@@ -113,15 +118,19 @@ def write_report(out, title, results, encode_s, training, sweep, settings, paper
           "Run %s on %s; %.1f minutes for the whole job (stages reused from an earlier run "
           "count as their reuse time)." % (
               datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), machine(), seconds / 60), "",
-          "| method | dimension | top-1 | top-3 | mAP | encode time (s) | paper: dimension "
-          "| paper: accuracy |",
+          "| method | dimension | top-1 (95% interval) | top-3 | mAP | encode time (s) "
+          "| paper: dimension | paper: accuracy |",
           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        md.append("| %s | %d | %.2f%% | %.2f%% | %.2f%% | %.1f | %s | %s |" % (
-            r["method"], r["dimension"], 100 * r["top1"], 100 * r["top3"], 100 * r["map"],
+        md.append("| %s | %d | %s | %.2f%% | %.2f%% | %.1f | %s | %s |" % (
+            r["method"], r["dimension"], accuracy_cell(r["top1"], r["top1_low"], r["top1_high"]),
+            100 * r["top3"], 100 * r["map"],
             r["encode_seconds"], r["paper_dimension"] or "–",
             "–" if np.isnan(r["paper_top1"]) else "%.2f%%" % (100 * r["paper_top1"])))
-    md += ["", paper_note + " Encode time: turning the cached activations of both splits into "
+    md += ["", "Top-1 with its 95%% Wilson score interval over the %d test items (binomial: "
+           "methods whose intervals overlap are not told apart by this test set)."
+           % max((r["test_items"] for r in rows), default=0), "",
+           paper_note + " Encode time: turning the cached activations of both splits into "
            "the representation, fitting included (GMM, k-means, PCA; for FV-VAE the FIM and FV "
            "extraction, its training listed below).", "", "## Settings", ""]
     md += ["- **%s**: %s" % kv for kv in settings]
@@ -129,8 +138,11 @@ def write_report(out, title, results, encode_s, training, sweep, settings, paper
         md += ["", "## Losses", "", "![losses](losses.png)", ""]
     if sweep:
         md += ["## Accuracy against dimension", "", "![accuracy vs dimension]"
-               "(accuracy_vs_dimension.png)", "", "| run | dimension | top-1 |", "| --- | --- | --- |"]
-        md += ["| %s | %d | %.2f%% |" % (p["run"], p["dimension"], 100 * p["top1"]) for p in sweep]
+               "(accuracy_vs_dimension.png)", "", "| run | dimension | top-1 (95% interval) |",
+               "| --- | --- | --- |"]
+        from fvvae.metrics import wilson_interval
+        md += ["| %s | %d | %s |" % (p["run"], p["dimension"], accuracy_cell(
+            p["top1"], *wilson_interval(p["top1"], p.get("n", 0)))) for p in sweep]
         md.append("")
     md += ["Files: `results.csv` (this table), `eval/` (scores, per-class accuracy and "
            "confusion matrix of every method), the run's log.", ""]

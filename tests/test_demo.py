@@ -34,7 +34,8 @@ def run(tmp_path_factory):
 def test_report_has_the_eight_methods_with_finite_metrics_above_chance(run):
     out, _ = run
     report = (out / "REPORT.md").read_text()
-    header = "| method | dimension | top-1 | top-3 | mAP | encode time (s) | paper: dimension | paper: accuracy |"
+    header = ("| method | dimension | top-1 (95% interval) | top-3 | mAP | encode time (s) "
+              "| paper: dimension | paper: accuracy |")
     assert header in report
     table = [l for l in report.splitlines() if l.startswith("| ") and not l.startswith("| method")
              and not l.startswith("| ---")]
@@ -46,6 +47,8 @@ def test_report_has_the_eight_methods_with_finite_metrics_above_chance(run):
         for key in ("top1", "top3", "map", "encode_seconds"):
             assert math.isfinite(float(r[key])), (name, key)
         assert float(r["top1"]) > 0.1 + 0.05, (name, r["top1"])   # 10 classes: chance is 10%
+        assert float(r["top1_low"]) <= float(r["top1"]) <= float(r["top1_high"])
+        assert int(r["test_items"]) == 40
         assert int(r["dimension"]) > 0
     assert rows["FV-VAE"]["dimension"] == rows["FV-VAE⁻"]["dimension"] == str(1024 * 32)
     assert (out / "losses.png").stat().st_size > 1000

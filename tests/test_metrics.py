@@ -37,3 +37,15 @@ def test_late_fusion_weights_and_shapes():
     assert np.all(late_fusion(a, b, 0.25) == 0.25)
     with pytest.raises(ValueError, match="differ in shape"):
         late_fusion(a, np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize("k, n", [(335, 400), (0, 40), (40, 40), (7, 9)])
+def test_wilson_interval_against_scipy(k, n):
+    from scipy.stats import binomtest
+    from fvvae.metrics import accuracy_cell, wilson_interval
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    low, high = wilson_interval(k / n, n)
+    assert abs(low - ci.low) < 1e-6 and abs(high - ci.high) < 1e-6
+    assert low <= k / n <= high
+    if k == 335:
+        assert accuracy_cell(k / n, low, high) == "83.75%% (%.1f–%.1f)" % (100 * ci.low, 100 * ci.high)
