@@ -38,6 +38,7 @@ class DemoSettings(ProtocolSettings):
     bp_pca: int = 512
     sample: int = 30000
     analysis: bool = False
+    seeds: int = 1            # > 1: FV-VAE and FV-VAE- also trained with seeds + 1, + 2, ...
     # --augment: random 224 crops of the image resized to 240 x 240, mirrored
     augment_resize: tuple = (240, 240)
 
@@ -68,14 +69,28 @@ class Demo(Protocol):
         runs, encode_s, training = self.representations()
         results = self.evaluate(runs, self.path("eval"))
         sweep = self.sweep() if self.s.sweep else None
-        self.report(results, encode_s, training, sweep, time.time() - start)
+        spread = self.seed_spread(results) if self.s.seeds > 1 else None
+        self.report(results, encode_s, training, sweep, time.time() - start, spread)
         if self.s.analysis:
             from fvvae.analysis import LAMBDAS, run_analysis
             quick = self.s.iterations < 100
             run_analysis(self, (1.0, 100.0, 10000.0) if quick else LAMBDAS,
                          (1, 3) if quick else (3, 7, 15))
 
-    def report(self, results, encode_s, training, sweep, seconds):
+    def seed_spread(self, results):
+        """FV-VAE- and FV-VAE trained with seeds seed, seed + 1, ...: {name:
+        [top-1 of each seed]} (the data, trunk and baselines unchanged)."""
+        runs = {}
+        for k in range(1, self.s.seeds):
+            for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
+                runs["%s seed %d" % (name, self.s.seed + k)] = self.fv_vae(
+                    lam, self.s.latent, train_seed=self.s.seed + k)[0]
+        res = self.evaluate(runs, self.path("eval_seeds"))
+        return {name: [float(results[name]["top1"])] + [
+            float(res["%s seed %d" % (name, self.s.seed + k)]["top1"])
+            for k in range(1, self.s.seeds)] for name in ("FV-VAE⁻", "FV-VAE")}
+
+    def report(self, results, encode_s, training, sweep, seconds, spread=None):
         from fvvae import report
         s = self.s
         settings = [
@@ -100,6 +115,14 @@ class Demo(Protocol):
         ]
         for name, t in training.items():
             settings.append(("%s training" % name, "%.0f s" % t["seconds"]))
+        if spread:
+            import numpy as np
+            for name, tops in spread.items():
+                settings.append(("%s over %d training seeds (%d..%d)" % (
+                    name, len(tops), s.seed, s.seed + len(tops) - 1),
+                    "top-1 %s: mean %.2f%%, std %.2f points, range %.2f-%.2f%%" % (
+                        ", ".join("%.2f%%" % (100 * t) for t in tops), 100 * np.mean(tops),
+                        100 * np.std(tops, ddof=1), 100 * min(tops), 100 * max(tops))))
         report.write_report(
             self.out, "FV-VAE demo: Fashion-MNIST with the embedded open_nsfw trunk", results,
             encode_s, training, sweep, settings, TABLE2, REPORT_ORDER, seconds,
@@ -126,6 +149,9 @@ def settings_from_args(argv=None):
     ap.add_argument("--sample", type=int, default=d.sample)
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    ap.add_argument("--seeds", type=int, default=d.seeds,
+                    help="also train FV-VAE and FV-VAE- with this many training seeds in all "
+                         "and report their spread")
     ap.add_argument("--augment", action="store_true",
                     help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
                          "random 224 crops of 240 x 240 images, mirrored (rows '+aug')")

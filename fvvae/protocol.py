@@ -175,23 +175,28 @@ class Protocol:
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
-    def fv_vae(self, lambda3, latent, augment=False):
+    def fv_vae(self, lambda3, latent, augment=False, train_seed=None):
         """Train, FIM, FVs of one FV-VAE variant; returns (representation
         files, encode seconds, training record). augment: train with the
         trunk in the graph on shuffled, randomly cropped, mirrored images
-        (train_with_trunk.prototxt) rather than on the cached sets."""
+        (train_with_trunk.prototxt) rather than on the cached sets.
+        train_seed: Caffe's random_seed for this training (default the run's
+        seed): the spread over training seeds."""
         s, C = self.s, self.trunk.channels
         tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
         if lambda3 not in (0, s.lambda3):
             tag += "_l%g" % lambda3
         if augment:
             tag += "_aug"
+        seed = s.seed if train_seed is None else train_seed
+        if seed != s.seed:
+            tag += "_seed%d" % seed
         folder = self.path(tag)
         snapshots = os.path.join(folder, "snapshots")
         final = os.path.join(snapshots, "fv_vae%s_iter_%d.caffemodel"
                              % ("_with_trunk" if augment else "", s.iterations))
         params = dict(latent=latent, lambda3=lambda3, iterations=s.iterations,
-                      batch=s.batch, seed=s.seed)
+                      batch=s.batch, seed=seed)
         if augment:
             params.update(augment=True, resize=list(s.augment_resize))
 
@@ -212,7 +217,7 @@ class Protocol:
                       "--set", "classes=%d" % self.data.classes, "--set", "batch=%d" % s.batch,
                       "--set", "iterations=%d" % s.iterations,
                       "--set", "snapshot=%d" % max(1, s.iterations // 4),
-                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % s.seed,
+                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % seed,
                       *(["--trunk", self.data.trunk, "--trunk-list", self.data.train_list]
                         + (["--set", "resize=%s" % list(s.augment_resize)]
                            if s.augment_resize else []) if augment else []))

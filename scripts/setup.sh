@@ -23,7 +23,10 @@ APT_PACKAGES=(build-essential cmake pkg-config patch ccache dpkg-dev xz-utils
   liblmdb-dev libleveldb-dev libsnappy-dev libopenblas-dev libopencv-dev libvlfeat-dev
   dataset-fashion-mnist graphviz)
 # the test suite's real video clips: the sample videos of opencv-doc (scripts/test.sh)
-if [ "${FVVAE_WITH_TEST_DATA:-0}" = 1 ]; then APT_PACKAGES+=(opencv-doc); fi
+# and a one-node Slurm cluster that tests/test_slurm.py starts on localhost
+if [ "${FVVAE_WITH_TEST_DATA:-0}" = 1 ]; then
+  APT_PACKAGES+=(opencv-doc slurmctld slurmd slurm-client munge)
+fi
 PY=${FVVAE_PYTHON:-python3}
 if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then APT_PACKAGES+=(python3-venv); fi
 if ! "$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then

@@ -89,3 +89,26 @@ def test_killed_run_resumes(tmp_path):
     assert res.returncode == 0, log[-2000:]
     assert "stage data: reused" in log and "stage descriptors: reused" in log
     assert (out / "REPORT.md").exists()
+
+
+def test_augmented_training_and_the_spread_over_seeds(run):
+    """--augment trains FV-VAE- and FV-VAE with the trunk in the graph on
+    shuffled, randomly cropped, mirrored images (rows '+aug'); --seeds 2 also
+    trains them with a second seed and reports the spread. The run's other
+    stages are reused."""
+    out, _ = run
+    res = demo(out, "--augment", "--seeds", "2")
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-3000:]
+    assert "stage descriptors: reused" in log and "stage train_fvvae_full_k31: reused" in log
+    with open(out / "results.csv") as f:
+        rows = {r["method"]: r for r in csv.DictReader(f)}
+    assert list(rows) == METHODS + ["FV-VAE⁻ +aug", "FV-VAE +aug"]
+    for name in ("FV-VAE⁻ +aug", "FV-VAE +aug"):
+        assert math.isfinite(float(rows[name]["top1"]))
+    net = (out / "fvvae_full_k31_aug" / "train_with_trunk.prototxt").read_text()
+    assert all(k in net for k in ('type: "ImageData"', "shuffle: true", "mirror: true",
+                                  "crop_size: 224", "new_height: 240"))
+    assert (out / "fvvae_full_k31_aug" / "snapshots" / "fv_vae_with_trunk_iter_20.caffemodel").exists()
+    report = (out / "REPORT.md").read_text()
+    assert re.search(r"FV-VAE over 2 training seeds \(0\.\.1\)\*\*: top-1 [\d.]+%, [\d.]+%", report)

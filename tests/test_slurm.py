@@ -1,0 +1,107 @@
+"""The sharded extraction on a real Slurm cluster: a one-node cluster that
+the test starts on this machine (Debian's slurmctld, slurmd and munge, the
+controller and the node on localhost, their own ports, key and state in a
+temporary folder), scripts/slurm_submit.sh submitting the job array and the
+dependent merge (the README's Slurm example), the merged store equal to an
+unsharded run's."""
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from test_pipeline_real import frame_list, tool
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    for daemon in ("slurmctld", "slurmd", "munged", "sbatch"):
+        assert shutil.which(daemon) or os.path.exists("/usr/sbin/" + daemon), \
+            "%s is missing: scripts/test.sh installs slurmctld, slurmd, slurm-client, munge" % daemon
+    d = tmp_path / "slurm"
+    for sub in ("spool", "state", "log"):
+        (d / sub).mkdir(parents=True)
+    key = d / "munge.key"
+    key.write_bytes(os.urandom(1024))
+    key.chmod(0o400)
+    sock = d / "munge.sock"
+    subprocess.run(["/usr/sbin/munged", "--force", "-S", str(sock), "--key-file", str(key),
+                    "--log-file", str(d / "log" / "munged.log"), "--pid-file",
+                    str(d / "munged.pid"), "--seed-file", str(d / "munged.seed")], check=True)
+    host = socket.gethostname().split(".")[0]
+    conf = d / "slurm.conf"
+    conf.write_text("\n".join([
+        "ClusterName=fvvaetest", "SlurmctldHost=%s" % host,
+        "SlurmctldPort=%d" % free_port(), "SlurmdPort=%d" % free_port(),
+        "AuthType=auth/munge", "CredType=cred/munge", "AuthInfo=socket=%s" % sock,
+        "SlurmUser=root", "SlurmdUser=root", "StateSaveLocation=%s" % (d / "state"),
+        "SlurmdSpoolDir=%s" % (d / "spool"), "SlurmctldPidFile=%s" % (d / "ctld.pid"),
+        "SlurmdPidFile=%s" % (d / "d.pid"), "SlurmctldLogFile=%s" % (d / "log" / "ctld.log"),
+        "SlurmdLogFile=%s" % (d / "log" / "d.log"), "ProctrackType=proctrack/linuxproc",
+        "TaskPlugin=task/none", "JobAcctGatherType=jobacct_gather/none",
+        "SelectType=select/cons_tres", "SelectTypeParameters=CR_Core", "MpiDefault=none",
+        "ReturnToService=2", "NodeName=%s CPUs=%d State=UNKNOWN" % (host, os.cpu_count()),
+        "PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP", ""]))
+    env = dict(os.environ, SLURM_CONF=str(conf))
+    subprocess.run(["/usr/sbin/slurmctld", "-f", str(conf)], check=True, env=env)
+    subprocess.run(["/usr/sbin/slurmd", "-f", str(conf)], check=True, env=env)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            res = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True,
+                                 env=env)
+            if res.stdout.strip() == "idle":
+                break
+            time.sleep(1)
+        else:
+            pytest.fail("the test cluster's node did not come up: %s" % res.stdout + res.stderr)
+        yield env, d
+    finally:
+        for pid in ("d.pid", "ctld.pid"):
+            if (d / pid).exists():
+                subprocess.run(["kill", (d / pid).read_text().strip()])
+        subprocess.run(["/usr/sbin/munged", "-s", "-S", str(sock)])
+
+
+def test_sharded_extraction_as_a_slurm_job_array(cluster, tmp_path):
+    from fvvae.descriptor_store import DescriptorStore
+    env, d = cluster
+    lst = frame_list(tmp_path / "frames.txt")
+    tool("extract_descriptors.py", "--trunk", "open_nsfw", "--list", lst,
+         "--out", tmp_path / "whole.lmdb", "--batch", 4)
+    out = tmp_path / "slurm" / "sets.lmdb"
+    res = subprocess.run(["bash", str(ROOT / "scripts/slurm_submit.sh"), "--list", str(lst),
+                          "--out", str(out), "--shards", "3"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    array, merge = res.stdout.split()[1], res.stdout.split()[3]
+    deadline = time.time() + 900
+    while time.time() < deadline:
+        q = subprocess.run(["squeue", "-h", "-j", "%s,%s" % (array, merge)],
+                           capture_output=True, text=True, env=env)
+        if not q.stdout.strip():
+            break
+        time.sleep(2)
+    logs = {p.name: p.read_text() for p in out.parent.glob("*.log")}
+    assert len([n for n in logs if n.startswith("extract_%s_" % array)]) == 3, logs
+    assert "merge_%s.log" % merge in logs, logs
+    # three shards, each its own block, then the merge: equal to the unsharded store
+    for i in range(3):
+        assert os.path.isdir("%s.shard-%d-of-3" % (out, i))
+    a = DescriptorStore(str(tmp_path / "whole.lmdb"), readonly=True)
+    b = DescriptorStore(str(out), readonly=True)
+    assert a.done_indices() == b.done_indices() == set(range(10)), logs
+    for i in range(10):
+        (xa, la), (xb, lb) = a.read(i), b.read(i)
+        assert la == lb
+        np.testing.assert_allclose(xa, xb, rtol=1e-5, atol=1e-6)
