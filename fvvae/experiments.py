@@ -70,31 +70,31 @@ def _rel(path):
     return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
 
 
-def experiment_files(caffe, cfg, out, trunk_list_items=None):
+def experiment_files(caffe, cfg, out, solver_mode="CPU", sets_mode=None):
     """{file name: text} of one experiment's folder `out` for the resolved
-    config cfg (paths already under their root)."""
+    config cfg (paths already under their root); sets_mode: the trunk net's
+    descriptor sets (frame or image; None: by the trunk's map size)."""
     import yaml
     from fvvae.nets import extract_net, solver_text, train_net, train_net_with_trunk
     from fvvae.trunks import TRUNKS, trunk_definition
-    mode = "GPU" if os.environ.get("FVVAE_SOLVER_MODE", "CPU") == "GPU" else "CPU"
     snapshots = cfg.snapshot_prefix or os.path.join(out, "snapshots", "fv_vae")
     files = {
         "config.yaml": yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False),
         "train.prototxt": 'name: "fv_vae_train"\n' + str(train_net(caffe, cfg)),
         "extract.prototxt": 'name: "fv_vae_extract"\n' + str(extract_net(caffe, cfg)),
         "solver.prototxt": solver_text(cfg, _rel(os.path.join(out, "train.prototxt")),
-                                       _rel(snapshots), mode),
+                                       _rel(snapshots), solver_mode),
     }
     if cfg.trunk and TRUNKS[cfg.trunk].in_channels == 3:
         # ImageData reads colour images; the flow trunk's 20-channel stacks have
         # no such layer in Caffe, so the flow experiment trains on cached sets only
         trunk = TRUNKS[cfg.trunk]
         net = train_net_with_trunk(caffe, cfg, trunk_definition(caffe, cfg.trunk), trunk,
-                                   None, cfg.images)
+                                   sets_mode, cfg.images)
         files["train_with_trunk.prototxt"] = 'name: "fv_vae_train_with_trunk"\n' + str(net)
         files["solver_with_trunk.prototxt"] = solver_text(
             cfg, _rel(os.path.join(out, "train_with_trunk.prototxt")),
-            _rel(snapshots + "_with_trunk"), mode)
+            _rel(snapshots + "_with_trunk"), solver_mode)
     return files
 
 

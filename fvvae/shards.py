@@ -37,17 +37,12 @@ def merge_stores(out, n, expected=None):
     missing = [p for p in parts if not os.path.isdir(p)]
     if missing:
         raise FileNotFoundError("shards missing: %s" % ", ".join(missing))
-    # shards of a shuffled store share its order (fvvae_order.json): keys are
-    # positions in it, and the merge keeps them with the order
-    from fvvae.descriptor_store import ORDER_FILE
-    import json
-    order = os.path.join(parts[0], ORDER_FILE)
-    shuffle = None
-    if os.path.exists(order):
-        with open(order) as f:
-            o = json.load(f)
-        shuffle = (o["seed"], o["count"])
-    merged = DescriptorStore(out, shuffle=shuffle)
+    # shards of a shuffled store share its order: keys are positions in it,
+    # copied as they are, and the merged store keeps the order
+    first = DescriptorStore(parts[0], readonly=True)
+    order = first.order
+    first.close()
+    merged = DescriptorStore(out, shuffle=order and (order["seed"], order["count"]))
     seen = {int(k) for k in merged.env.begin().cursor().iternext(keys=True, values=False)}
     for p in parts:
         store = DescriptorStore(p, readonly=True)

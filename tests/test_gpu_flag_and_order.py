@@ -102,10 +102,15 @@ def test_solvers_say_gpu_when_asked(caffe, tmp_path):
     assert "solver_mode: GPU" in (tmp_path / "n" / "solver.prototxt").read_text()
     assert "solver_mode: GPU" in finetune.solver_text("t", "p", 10, gpu=True)
     assert "solver_mode: CPU" in finetune.solver_text("t", "p", 10)
-    # train_with_guard hands the id to caffe train
-    import inspect
+    # train_with_guard hands the id to caffe train (a stand-in tool records its argv)
     from fvvae.protocol import train_with_guard
-    assert '"-gpu"' in inspect.getsource(train_with_guard)
+    fake, argv = tmp_path / "caffe", tmp_path / "argv.txt"
+    fake.write_text('#!/bin/sh\necho "$@" > %s\n' % argv)
+    fake.chmod(0o755)
+    (tmp_path / "snaps").mkdir()
+    train_with_guard("s.prototxt", str(tmp_path / "snaps"), 1, str(tmp_path / "t.log"),
+                     tool=str(fake), gpu=3)
+    assert argv.read_text().split() == ["train", "-solver", "s.prototxt", "-gpu", "3"]
 
 
 # ---- the order of the training records ----------------------------------------

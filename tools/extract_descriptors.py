@@ -119,19 +119,19 @@ def main(argv=None):
         ga_net = caffe.Net(ga_path, weights=weights, phase=caffe.TEST)
         ga_resize, ga_crop = ga_input(trunk)
 
-    # the outputs, written batch by batch together: (store, blob) pairs
+    # the outputs, written batch by batch together: (store, net, blob)
     try:
         outputs = [(DescriptorStore(args.out, shuffle=None if args.shuffle is None
-                                    else (args.shuffle, len(items))), "descriptors")]
+                                    else (args.shuffle, len(items))), net, "descriptors")]
     except ValueError as e:
         ap.exit(2, "extract_descriptors: %s\n" % e)
     if args.maps:
-        outputs.append((DescriptorStore(args.maps), trunk.cut_blob))
-    ga_blob_name = global_layers(caffe, ga_trunk(trunk))[1] if args.global_out else None
+        outputs.append((DescriptorStore(args.maps), net, trunk.cut_blob))
     if args.global_out:
-        outputs.append((DescriptorStore(args.global_out), ga_blob_name))
+        outputs.append((DescriptorStore(args.global_out), ga_net or net,
+                        global_layers(caffe, ga_trunk(trunk))[1]))
     store = outputs[0][0]
-    done = set.intersection(*(s.done_indices() for s, _ in outputs))
+    done = set.intersection(*(s.done_indices() for s, _, _ in outputs))
     mine = range(*block_of) if block_of else range(len(items))
     done &= set(mine)
     todo = [i for i in mine if i not in done]
@@ -152,7 +152,7 @@ def main(argv=None):
                 blob = np.stack([load(items[i]) for i in batch])
             except ValueError as e:
                 saved = len(store.done_indices())
-                for s, _ in outputs:
+                for s, _, _ in outputs:
                     s.close()
                 ap.exit(2, "extract_descriptors: %s (the %d items before it are saved in %s)\n"
                         % (e, saved, args.out))
@@ -166,20 +166,18 @@ def main(argv=None):
                 ga_net.blobs["data"].data[...] = ga_blob
                 ga_net.forward()
             labels = [items[i].label for i in batch]
-            for s, name in outputs:
-                source = ga_net if (ga_net is not None and name == ga_blob_name) else net
+            for s, source, name in outputs:
                 try:
                     s.put_batch(batch, source.blobs[name].data, labels)
                 except Exception as e:        # lmdb.Error or OSError
                     from fvvae import diskspace
-                    per_item = sum(5 * (ga_net if (ga_net is not None and n == ga_blob_name)
-                                        else net).blobs[n].data[0].size + 64
-                                   for _, n in outputs)
+                    # a Datum float costs 5 bytes (proto2's unpacked float_data)
+                    per_item = sum(5 * n.blobs[b].data[0].size + 64 for _, n, b in outputs)
                     if not diskspace.is_disk_full(e, s.path, 2 * per_item * len(batch)):
                         raise
-                    saved = len(set.intersection(*(o.done_indices() for o, _ in outputs))
+                    saved = len(set.intersection(*(o.done_indices() for o, _, _ in outputs))
                                 & set(mine))
-                    for o, _ in outputs:
+                    for o, _, _ in outputs:
                         o.close()
                     log.error("disk full writing %s", s.path)
                     ap.exit(1, diskspace.message("extract_descriptors", s.path, saved,
@@ -188,7 +186,7 @@ def main(argv=None):
     shape = store.read(mine[0])[0].shape
     log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)
     print("%d descriptor sets, each %d x %d x %d, in %s" % ((len(store),) + shape + (args.out,)))
-    for s, name in outputs:
+    for s, _, _ in outputs:
         s.close()
 
 

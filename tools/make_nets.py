@@ -56,8 +56,6 @@ def main(argv=None):
     import caffe
     from fvvae.config import load_config
     from fvvae.experiments import draw, experiment_files
-    if args.gpu:
-        os.environ["FVVAE_SOLVER_MODE"] = "GPU"
     jobs = []
     if args.all or args.experiment:
         names = sorted(BY_NAME) if args.all else [args.experiment]
@@ -93,14 +91,8 @@ def main(argv=None):
                 ap.exit(2, "make_nets: %s\n" % e)
             write_files(out, {"train_with_trunk_images.txt": imagedata_lines(items)})
             cfg.trunk, cfg.images = args.trunk, os.path.join(out, "train_with_trunk_images.txt")
-        files = experiment_files(caffe, cfg, out)
-        if args.trunk and args.mode:
-            from fvvae.nets import train_net_with_trunk
-            from fvvae.trunks import TRUNKS, trunk_definition
-            net = train_net_with_trunk(caffe, cfg, trunk_definition(caffe, cfg.trunk),
-                                       TRUNKS[cfg.trunk], args.mode, cfg.images)
-            files["train_with_trunk.prototxt"] = 'name: "fv_vae_train_with_trunk"\n' + str(net)
-        write_files(out, files)
+        write_files(out, experiment_files(caffe, cfg, out, "GPU" if args.gpu else "CPU",
+                                          args.mode))
         if not cfg.snapshot_prefix:
             os.makedirs(os.path.join(out, "snapshots"), exist_ok=True)
         if args.draw:
