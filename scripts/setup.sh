@@ -10,7 +10,10 @@
 #
 # Environment: FVVAE_PYTHON (base interpreter, default python3),
 # FVVAE_CAFFE_TARBALL (a local copy of Caffe's source tarball),
-# FVVAE_CUDA=1 (build with CUDA), FVVAE_JOBS, FVVAE_SKIP_APT=1.
+# FVVAE_CUDA=1 (build with CUDA), with it FVVAE_CUDNN=1 (Caffe's cuDNN layers,
+# cuDNN 9 from the toolkit or the pinned wheel nvidia-cudnn-cu13) and
+# FVVAE_NCCL=1 (multi-GPU training, NCCL from the toolkit or nvidia-nccl-cu13),
+# FVVAE_JOBS, FVVAE_SKIP_APT=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -73,9 +76,16 @@ cmake_args=(-S "$ROOT" -B "$ROOT/build" -DFVVAE_PYTHON="$VENV/bin/python")
 if [ "${FVVAE_CUDA:-0}" = 1 ]; then
   cmake_args+=(-DFVVAE_CUDA=ON)
   cuda_home=${CUDA_HOME:-/usr/local/cuda}
-  if [ ! -f "$cuda_home/include/cublas_v2.h" ]; then   # toolkit without cuBLAS/cuRAND
-    cmake_args+=(-DFVVAE_CUDA_LIBS_ROOT="$("$ROOT/scripts/cuda_libs.sh" --libs)")
+  wheels=()   # what the toolkit lacks comes from the pinned wheels (scripts/cuda_libs.sh)
+  [ "${FVVAE_CUDNN:-0}" = 1 ] && { cmake_args+=(-DFVVAE_CUDNN=ON)
+    [ -f "$cuda_home/include/cudnn.h" ] || wheels+=(cudnn); }
+  [ "${FVVAE_NCCL:-0}" = 1 ] && { cmake_args+=(-DFVVAE_NCCL=ON)
+    [ -f "$cuda_home/include/nccl.h" ] || wheels+=(nccl); }
+  if [ ! -f "$cuda_home/include/cublas_v2.h" ] || [ ${#wheels[@]} -gt 0 ]; then
+    cmake_args+=(-DFVVAE_CUDA_LIBS_ROOT="$("$ROOT/scripts/cuda_libs.sh" --libs "${wheels[@]}")")
   fi
+elif [ "${FVVAE_CUDNN:-0}" = 1 ] || [ "${FVVAE_NCCL:-0}" = 1 ]; then
+  log "FVVAE_CUDNN and FVVAE_NCCL need FVVAE_CUDA=1 (a CUDA build of Caffe)"; exit 2
 fi
 log "configuring (cmake) and building Caffe with the FV-VAE layers"
 mkdir -p "$ROOT/build"

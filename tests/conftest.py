@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CAFFE_BUILD = ROOT / "build" / "caffe-build"
+CAFFE_SRC = ROOT / "build" / "caffe-src"
 CAFFE_TOOL = ROOT / ".venv" / "bin" / "caffe"
 
 os.environ.setdefault("GLOG_minloglevel", "2")

@@ -24,3 +24,8 @@ def test_layer_gtests_pass():
     for suite in SUITES:  # every layer's cases ran, in float and in double
         assert re.search(r"%s/\d+\.TestGradient" % suite, out), suite
         assert "%s/0" % suite in out and "%s/1" % suite in out, suite
+    # how the cuDNN layers choose algorithms (patch 0010), testable without a GPU
+    for case in ("TakesTheFirstRankedThatFitsTheLimit", "SkipsFailedEntriesAndOtherMathTypes",
+                 "NoneFitsGivesMinusOne", "WorkspaceLimitFromTheEnvironment",
+                 "ChosenOncePerShape"):
+        assert re.search(r"\[       OK \] CuDNNAlgoChoiceTest\.%s" % case, out), case
