@@ -10,6 +10,11 @@ records in key order without shuffling, so a training store of a
 class-sorted list (UCF101's trainlist, CUB's images.txt) would give batches
 of one class. The permutation is kept beside the data (fvvae_order.json);
 everything here speaks of list indices, so readers need not know.
+
+Records are written with float_data in the packed encoding (one length-
+delimited run of little-endian float32: 4 bytes a float), which every proto2
+parser, Caffe's C++ one included, reads as the declared unpacked field
+(Python's protobuf would write 5 bytes a float: a tag byte before each).
 """
 import json
 import os
@@ -24,6 +29,34 @@ def permutation(seed, count):
     """positions[i]: where item i goes (numpy's legacy RandomState, whose
     stream is fixed across numpy versions)."""
     return np.random.RandomState(seed).permutation(count)
+
+
+def _varint(value):
+    """Protocol-buffer base-128 varint of a non-negative int, or of a negative
+    int32 as its 64-bit two's complement (10 bytes), as protobuf writes it."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def encode_datum(x, label):
+    """The serialized caffe.Datum of set x (C x ...): channels C, height 1,
+    width the rest, label, float_data packed (field 6, wire type 2)."""
+    x = np.ascontiguousarray(x, dtype="<f4")
+    floats = x.tobytes()
+    return b"".join([
+        b"\x08", _varint(x.shape[0]),                          # channels
+        b"\x10", _varint(1),                                   # height
+        b"\x18", _varint(int(np.prod(x.shape[1:]))),           # width
+        b"\x28", _varint(int(label)),                          # label
+        b"\x32", _varint(len(floats)), floats])                # float_data, packed
 
 
 def _datum_cls():
@@ -74,13 +107,9 @@ class DescriptorStore:
             return {self.index_of(k) for k in txn.cursor().iternext(keys=True, values=False)}
 
     def put_batch(self, indices, sets, labels):
-        datum = _datum_cls()
         with self.env.begin(write=True) as txn:
             for i, x, label in zip(indices, sets, labels):
-                d = datum(channels=x.shape[0], height=1, width=int(np.prod(x.shape[1:])),
-                          label=int(label))
-                d.float_data.extend(np.asarray(x, np.float32).ravel().tolist())
-                txn.put(self.key(i), d.SerializeToString())
+                txn.put(self.key(i), encode_datum(x, label))
 
     def __len__(self):
         return self.env.stat()["entries"]

@@ -171,8 +171,8 @@ def main(argv=None):
                     s.put_batch(batch, source.blobs[name].data, labels)
                 except Exception as e:        # lmdb.Error or OSError
                     from fvvae import diskspace
-                    # a Datum float costs 5 bytes (proto2's unpacked float_data)
-                    per_item = sum(5 * n.blobs[b].data[0].size + 64 for _, n, b in outputs)
+                    # a Datum float costs 4 bytes (packed float_data)
+                    per_item = sum(4 * n.blobs[b].data[0].size + 64 for _, n, b in outputs)
                     if not diskspace.is_disk_full(e, s.path, 2 * per_item * len(batch)):
                         raise
                     saved = len(set.intersection(*(o.done_indices() for o, _, _ in outputs))
