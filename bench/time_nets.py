@@ -27,6 +27,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from encoding import head_flops  # noqa: E402  (FLOPs a descriptor of the extraction head)
 
 # (C, T): VGG_19 pool5 / ResNet_152 res5c, frame (SPP, 50) and image (28 x 28) sets
 SHAPES = ((512, 50), (512, 784), (2048, 50), (2048, 784))
@@ -36,12 +38,6 @@ TRUNKS = (("vgg19_pool5_224_b128", "vgg19", "pool5", 224, 128),
           ("vgg19_conv5_4_448_b16", "vgg19", "conv5_4", 448, 16))
 ENGINE_PARAMS = {"Convolution": "convolution_param", "Pooling": "pooling_param",
                  "ReLU": "relu_param", "Softmax": "softmax_param"}
-
-
-def head_flops(c, k):
-    """FLOPs a descriptor of the extraction head: 2 x the multiply-adds of the
-    encoder C -> C -> K, the decoder K -> C and eq. 11's C x (K + 1) product."""
-    return 2 * (c * c + c * k + k * c + c * (k + 1))
 
 
 def with_engine(net_param, engine):
