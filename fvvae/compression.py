@@ -18,7 +18,7 @@ import os
 
 import numpy as np
 
-from fvvae.svm import normalize_rows
+from fvvae.svm import l2_rows, normalize_rows
 
 
 def pca_fit(train_rows, d):
@@ -56,8 +56,9 @@ def compress_files(train_h5, test_h5, method, d, out_train, out_test, seed=0):
     import h5py
     rows = {}
     for split, path in (("train", train_h5), ("test", test_h5)):
-        with h5py.File(path, "r") as f:
-            rows[split] = (normalize_rows(f["features"][:]), f["labels"][:],
+        with h5py.File(path, "r") as f:   # compact files: signed sqrt applied already
+            norm = l2_rows if f.attrs.get("power_normalized", False) else normalize_rows
+            rows[split] = (norm(f["features"][:]), f["labels"][:],
                            list(f["ids"].asstr()[:]))
     if method == "pca":
         mean, comps = pca_fit(rows["train"][0], d)

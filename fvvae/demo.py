@@ -41,6 +41,10 @@ class DemoSettings(ProtocolSettings):
     seeds: int = 1            # > 1: FV-VAE and FV-VAE- also trained with seeds + 1, + 2, ...
     # --augment: random 224 crops of the image resized to 240 x 240, mirrored
     augment_resize: tuple = (240, 240)
+    # streamed 100 images at a time, compact representation files (as the
+    # per-dataset scripts); --analysis and --sweep keep every store
+    chunk: int = 100
+    compact: bool = True
 
 
 class Demo(Protocol):
@@ -49,6 +53,18 @@ class Demo(Protocol):
         data = Data(os.path.join(folder, "train.txt"), os.path.join(folder, "test.txt"),
                     CLASSES, TRUNK, resize=(224, 224), crop=224, grouped=False)
         super().__init__(s, data, log_name="demo.log")
+
+    def keeps_stores(self):
+        return super().keeps_stores() or ("the analysis" if self.s.analysis else "")
+
+    def variants(self):
+        """--seeds N: FV-VAE- and FV-VAE also trained with seeds seed + 1 ..."""
+        out = super().variants()
+        for k in range(1, self.s.seeds):
+            for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
+                out.append(("%s seed %d" % (name, self.s.seed + k), lam, self.s.latent, False,
+                            self.s.seed + k))
+        return out
 
     def make_data(self):
         """The balanced, seeded Fashion-MNIST subset as PNG files and lists."""
@@ -65,11 +81,14 @@ class Demo(Protocol):
     def run(self):
         start = time.time()
         self.make_data()
-        self.descriptors(deps=("data",))
-        runs, encode_s, training = self.representations()
+        runs, encode_s, training = self.chain(deps=("data",))
+        seeds = {n: runs.pop(n) for n in list(runs) if " seed " in n}
+        for n in seeds:
+            encode_s.pop(n, None)
+            training.pop(n, None)
         results = self.evaluate(runs, self.path("eval"))
         sweep = self.sweep() if self.s.sweep else None
-        spread = self.seed_spread(results) if self.s.seeds > 1 else None
+        spread = self.seed_spread(results, seeds) if self.s.seeds > 1 else None
         self.report(results, encode_s, training, sweep, time.time() - start, spread)
         if self.s.analysis:
             from fvvae.analysis import LAMBDAS, run_analysis
@@ -77,14 +96,10 @@ class Demo(Protocol):
             run_analysis(self, (1.0, 100.0, 10000.0) if quick else LAMBDAS,
                          (1, 3) if quick else (3, 7, 15))
 
-    def seed_spread(self, results):
-        """FV-VAE- and FV-VAE trained with seeds seed, seed + 1, ...: {name:
-        [top-1 of each seed]} (the data, trunk and baselines unchanged)."""
-        runs = {}
-        for k in range(1, self.s.seeds):
-            for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
-                runs["%s seed %d" % (name, self.s.seed + k)] = self.fv_vae(
-                    lam, self.s.latent, train_seed=self.s.seed + k)[0]
+    def seed_spread(self, results, runs):
+        """FV-VAE- and FV-VAE trained with seeds seed, seed + 1, ... (runs:
+        their representation files, from variants()): {name: [top-1 of each
+        seed]} (the data, trunk and baselines unchanged)."""
         res = self.evaluate(runs, self.path("eval_seeds"))
         return {name: [float(results[name]["top1"])] + [
             float(res["%s seed %d" % (name, self.s.seed + k)]["top1"])
@@ -159,6 +174,11 @@ def settings_from_args(argv=None):
                     help="also accuracy against dimension (the paper's Figure 4a)")
     ap.add_argument("--analysis", action="store_true",
                     help="also the paper's section 5.4 (Figure 4 a-c): tools/analysis.py")
+    ap.add_argument("--chunk", type=int, default=d.chunk,
+                    help="stream the stores this many images at a time (0: keep every store; "
+                         "--analysis and --sweep keep them)")
+    ap.add_argument("--no-compact", dest="compact", action="store_false",
+                    help="float32 representation files (default compact: normalised float16)")
     ap.add_argument("--quick", action="store_true",
                     help="a reduced run: 6 + 4 images per class, 20 iterations, small codebooks")
     a = ap.parse_args(argv)

@@ -38,7 +38,7 @@ def classify(train_path, test_path, classes=None, solver="auto", block=None):
         scores = model.decision(linear_kernel(test, train, block=block))
     else:
         raise ValueError("solver must be auto, linear or kernel, not %r" % solver)
-    info = {"dim": train.dim, "train_rows": train.rows, "test_rows": test.rows,
+    info = {"dim": train.dimension, "stored_dim": train.dim, "train_rows": train.rows, "test_rows": test.rows,
             "classes": classes, "solver": solver, "svm_seconds": time.time() - start,
             "block": block,
             "ids": test.ids}

@@ -3,11 +3,46 @@ method gives them), `labels`, `ids`, and optionally `features_normalized`.
 One file per split; extract_fv (FV-VAE) and encode (baselines) write them,
 evaluate reads them. A file whose attribute `power_normalized` is set holds
 rows that had their signed square root already (compressed FVs,
-fvvae.compression): the classifier then only L2-normalises them."""
+fvvae.compression, and compact files): the classifier then only
+L2-normalises them.
+
+Compact files (attribute `compact`, tools' --compact) hold each row as the
+classifier reads it, in half the bytes: signed square root and L2 applied
+when the row is written, float16; a bilinear (BP) row, the symmetric C x C
+matrix sum x x^T, keeps its upper triangle with the off-diagonal entries
+times sqrt(2), so dot products and norms, and the linear SVM on them, are
+those of the full C^2 vector (fold_symmetric). The attribute `dimension`
+keeps the method's own dimension (C^2 for BP) for the tables.
+"""
 import h5py
 import numpy as np
 
 from fvvae.svm import check_features, l2_rows, normalize_rows
+
+COMPACT_DTYPE = np.float16
+
+
+def fold_symmetric(v):
+    """A flattened symmetric C x C matrix -> its upper triangle (C(C+1)/2
+    values, row by row) with the off-diagonal entries times sqrt(2): the
+    same dot product with any other folded matrix as the full vectors."""
+    v = np.asarray(v)
+    c = int(round(np.sqrt(v.shape[-1])))
+    if c * c != v.shape[-1]:
+        raise ValueError("fold_symmetric: %d values are not a square matrix" % v.shape[-1])
+    iu = np.triu_indices(c)
+    m = v.reshape(v.shape[:-1] + (c, c))[..., iu[0], iu[1]].astype(np.float64)
+    m[..., iu[0] != iu[1]] *= np.sqrt(2.0)
+    return m
+
+
+def compact_row(vector, symmetric=False):
+    """Eq. 13's per-video FV (or a baseline's row) as a compact file stores it:
+    signed sqrt + L2 (what the classifier applies), BP folded, float16."""
+    x = normalize_rows(np.asarray(vector, np.float64)[None])   # power + L2 on the full row
+    if symmetric:
+        x = fold_symmetric(x)
+    return x[0].astype(COMPACT_DTYPE)
 
 
 class FeatureFile:
@@ -24,6 +59,7 @@ class FeatureFile:
             self.ids = list(f["ids"].asstr()[:])
             done = int(f.attrs.get("done", self.rows))
             self.power_normalized = bool(f.attrs.get("power_normalized", False))
+            self.dimension = int(f.attrs.get("dimension", self.dim))   # BP folded: C^2
         if done != self.rows:
             raise ValueError("%s: only %d of %d rows were written (an interrupted run? "
                              "re-run the tool that makes it)" % (path, done, self.rows))
@@ -39,8 +75,8 @@ class FeatureFile:
         return self(slice(0, self.rows))
 
 
-def _allocated(f, name, rows, dim):
-    """A rows x dim float32 dataset whose chunks are all on disk at once
+def _allocated(f, name, rows, dim, h5type=h5py.h5t.IEEE_F32LE):
+    """A rows x dim float32 (or float16) dataset whose chunks are all on disk at once
     (HDF5's early allocation): a full disk shows when the file is made,
     before anything is computed, and never halfway through, where a failed
     chunk allocation can leave an HDF5 file unreadable."""
@@ -48,30 +84,49 @@ def _allocated(f, name, rows, dim):
     dcpl.set_chunk((1, dim))
     dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
     space = h5py.h5s.create_simple((rows, dim))
-    h5py.h5d.create(f.id, name.encode(), h5py.h5t.IEEE_F32LE, space, dcpl=dcpl).close()
+    h5py.h5d.create(f.id, name.encode(), h5type, space, dcpl=dcpl).close()
 
 
-def create(path, rows, dim, with_normalized=False):
+def stored_dim(dim, compact=False, symmetric=False):
+    """The columns a file holds for rows of `dim` values."""
+    if compact and symmetric:
+        c = int(round(np.sqrt(dim)))
+        return c * (c + 1) // 2
+    return dim
+
+
+def create(path, rows, dim, with_normalized=False, compact=False, symmetric=False):
     """Opens (or reopens, to resume) a representation file for writing. A
     new file gets all its space at once; a disk too small for it raises
-    OSError(ENOSPC) naming the path and the bytes needed, and leaves no file."""
+    OSError(ENOSPC) naming the path and the bytes needed, and leaves no file.
+    compact: rows stored the compact way (see the module's doc); symmetric:
+    the rows are flattened symmetric matrices (BP), folded when compact."""
     import errno
     import os
+    if compact and with_normalized:
+        raise ValueError("%s: a compact file holds its rows normalised already" % path)
     new = not os.path.exists(path)
     f = h5py.File(path, "a")
+    cols = stored_dim(dim, compact, symmetric)
     if "features" not in f:
         try:
-            _allocated(f, "features", rows, dim)
+            _allocated(f, "features", rows, cols,
+                       h5py.h5t.IEEE_F16LE if compact else h5py.h5t.IEEE_F32LE)
             f.create_dataset("labels", (rows,), "i8")
             f.create_dataset("ids", (rows,), h5py.string_dtype())
             if with_normalized:
                 _allocated(f, "features_normalized", rows, dim)
             f.attrs["done"] = 0
+            f.attrs["dimension"] = dim
+            if compact:
+                f.attrs["compact"] = True
+                f.attrs["power_normalized"] = True
+                f.attrs["symmetric"] = bool(symmetric)
             f.flush()
         except Exception as e:
             from fvvae import diskspace
             f.close()
-            need = rows * dim * 4 * (2 if with_normalized else 1)
+            need = rows * cols * (2 if compact else 4) * (2 if with_normalized else 1)
             if not (diskspace.is_disk_full(e) or diskspace.free_bytes(path) < need):
                 raise
             if new and os.path.exists(path):
@@ -80,15 +135,35 @@ def create(path, rows, dim, with_normalized=False):
                           "file: it needs %s, %s is free there" % (
                               path, rows, dim, diskspace.human(need),
                               diskspace.human(diskspace.free_bytes(path)))) from None
-    elif f["features"].shape != (rows, dim):
-        shape = f["features"].shape
+    elif (f["features"].shape != (rows, cols)
+          or bool(f.attrs.get("compact", False)) != bool(compact)):
+        shape, was = f["features"].shape, bool(f.attrs.get("compact", False))
         f.close()
-        raise ValueError("%s holds %s features, this run makes %s; remove it or pick "
-                         "another output" % (path, shape, (rows, dim)))
+        raise ValueError("%s holds %s features%s, this run makes %s%s; remove it or pick "
+                         "another output" % (path, shape, " (compact)" if was else "",
+                                             (rows, cols), " (compact)" if compact else ""))
     return f
 
 
+def rows_to_skip(f, path, offset, rows):
+    """How many of the rows offset..offset+rows-1 an open file has already
+    (rows are written in order: `done` counts the file's first rows). A
+    streamed run writes a file chunk by chunk; a chunk whose earlier rows
+    are missing is refused, naming the file (and f is closed)."""
+    done = int(f.attrs["done"])
+    if done < offset:
+        f.close()
+        raise ValueError("%s: rows %d..%d come next, but only its first %d rows are written: "
+                         "the chunks before must be finished first" % (
+                             path, offset, offset + rows - 1, done))
+    return min(rows, done - offset)
+
+
 def write_row(f, row, key, label, vector):
+    """Row `row` of an open representation file; a compact file stores the
+    row normalised, folded (BP) and in float16 (compact_row)."""
+    if f.attrs.get("compact", False):
+        vector = compact_row(vector, bool(f.attrs.get("symmetric", False)))
     f["features"][row] = vector
     f["labels"][row] = label
     f["ids"][row] = key

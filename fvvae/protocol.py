@@ -10,7 +10,9 @@ runs, from images or frames to the comparison table (Table 2's eight rows).
 Every step runs one of the project's tools; fvvae.stages reuses finished
 stages (checked by content) and the tools resume interrupted ones. With
 frame lists (GROUP = video), every representation of a video is the mean of
-its frames' (and crops') representations. The demo (fvvae.demo) and the
+its frames' (and crops') representations. With `chunk` > 0 the stores are
+streamed a chunk of whole videos at a time (fvvae.streaming): only the
+training sets are kept. The demo (fvvae.demo) and the
 per-dataset scripts (tools/run_protocol.py) are this class with their data.
 """
 import json
@@ -65,6 +67,12 @@ class ProtocolSettings:
     augment_resize: tuple = ()
     sweep: bool = False
     methods: List[str] = field(default_factory=lambda: list(ORDER))
+    # videos (images without groups) per streamed chunk (fvvae.streaming);
+    # 0: every store kept to the end (sweeps and analyses read them again)
+    chunk: int = 0
+    # representation files stored compact: normalised, float16, BP folded
+    # (fvvae.features; bench/compact.py measures what it changes)
+    compact: bool = False
 
 
 @dataclass
@@ -94,6 +102,16 @@ class Protocol:
         unknown = [m for m in s.methods if m not in ORDER]
         if unknown:
             raise ProtocolError("unknown methods %s (known: %s)" % (unknown, ", ".join(ORDER)))
+        self.streaming = bool(s.chunk) and not self.keeps_stores()
+        if s.chunk and not self.streaming:
+            log.info("every store kept (no streaming): %s reads them more than once",
+                     self.keeps_stores())
+        self.source_stage = "train_stream" if self.streaming else "descriptors"
+        self.test_jobs = []     # streaming: (label, kind, tool, args, file) per method
+
+    def keeps_stores(self):
+        """What needs every store kept to the end ('' if nothing)."""
+        return "the dimension sweep" if self.s.sweep else ""
 
     def path(self, *parts):
         return os.path.join(self.out, *parts)
@@ -175,7 +193,7 @@ class Protocol:
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
-    def fv_vae(self, lambda3, latent, augment=False, train_seed=None):
+    def fv_vae(self, lambda3, latent, augment=False, train_seed=None, name=None):
         """Train, FIM, FVs of one FV-VAE variant; returns (representation
         files, encode seconds, training record). augment: train with the
         trunk in the graph on shuffled, randomly cropped, mirrored images
@@ -228,24 +246,34 @@ class Protocol:
                              weights=self.trunk_weights() if augment else None)
             return {"losses": parse_losses(os.path.join(folder, "train.log")),
                     "seconds": time.time() - start}
-        trained = self.stages.run("train_" + tag, params, [final], train, deps=("descriptors",))
+        trained = self.stages.run("train_" + tag, params, [final], train,
+                                  deps=(self.source_stage,))
 
         fim = os.path.join(folder, "fv_vae_fim.caffemodel")
         files = {sp: os.path.join(folder, "fv_%s.h5" % sp) for sp in ("train", "test")}
         net = os.path.join(folder, "extract.prototxt")
+
+        fv_args = ["--net", net, "--weights", fim, "--no-normalize"] + (
+            ["--compact"] if s.compact else [])
+        splits = ["train"] if self.streaming else ["train", "test"]
+        if self.streaming:      # the test FVs come chunk by chunk (stream_test)
+            self.test_jobs.append((name or tag, "sets", "extract_fv.py",
+                                   fv_args + self.list_arg("test"), files["test"]))
 
         def extract():
             start = time.time()
             self.tool("estimate_fim.py", "--net", net, "--weights", final, "--source",
                       self.path("activations", "sets_train.lmdb"), "--out", fim,
                       *self.list_arg("train"))
-            for sp in ("train", "test"):
-                self.tool("extract_fv.py", "--net", net, "--weights", fim, "--no-normalize",
+            for sp in splits:
+                self.tool("extract_fv.py", *fv_args,
                           "--source", self.path("activations", "sets_%s.lmdb" % sp),
                           "--out", files[sp], *self.list_arg(sp))
             return {"seconds": time.time() - start}
-        enc = self.stages.run("fv_" + tag, {"grouped": self.data.grouped},
-                              [fim] + list(files.values()), extract, deps=("train_" + tag,))
+        enc = self.stages.run("fv_" + tag, dict({"grouped": self.data.grouped},
+                                                **({"compact": True} if s.compact else {})),
+                              [fim] + [files[sp] for sp in splits], extract,
+                              deps=("train_" + tag,))
         return files, enc["seconds"], trained
 
     def baseline(self, name, size=None):
@@ -263,12 +291,30 @@ class Protocol:
         if method == "bp" and self.s.bp_pca:
             args += ["--pca", self.s.bp_pca]
 
+        if self.s.compact:
+            args += ["--compact"]
+        if self.streaming:      # the test rows come chunk by chunk (stream_test)
+            test = args.index("--test")
+            common = args[:test] + args[test + 2:]
+            for flag in ("--train-list", "--test-list"):
+                if flag in common:
+                    i = common.index(flag)
+                    common = common[:i] + common[i + 2:]
+            self.test_jobs.append((name, kind, "encode.py", common + ["--only", "test"]
+                + self.list_arg("test", "--test-list"), files["test"]))
+            if kind != "sets":  # written by train_stream from its chunk stores
+                return files, 0.0
+            args = common + ["--only", "train"] + self.list_arg("train", "--train-list")
+            outputs = [files["train"]]
+        else:
+            outputs = list(files.values())
+
         def make():
             start = time.time()
             self.tool("encode.py", *args)
             return {"seconds": time.time() - start}
         res = self.stages.run("encode_%s%s" % (method, size or ""), {"args": [str(a) for a in args]},
-                              list(files.values()), make, deps=("descriptors",))
+                              outputs, make, deps=(self.source_stage,))
         return files, res["seconds"]
 
     def evaluate(self, runs, folder, extra=()):
@@ -281,19 +327,144 @@ class Protocol:
         with open(os.path.join(folder, "results.csv")) as f:
             return {r["method"]: r for r in csv.DictReader(f)}
 
-    def representations(self):
-        """All the chosen methods' representation files: ({name: files},
-        {name: encode seconds}, {name: training record})."""
-        runs, encode_s, training = {}, {}, {}
-        for name in [m for m in ORDER[:6] if m in self.s.methods]:
-            runs[name], encode_s[name] = self.baseline(name)
+    def variants(self):
+        """The FV-VAE trainings the run makes: [(row, lambda3, latent,
+        augment, training seed or None)]."""
+        out = []
         for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
             if name in self.s.methods:
-                runs[name], encode_s[name], training[name] = self.fv_vae(lam, self.s.latent)
+                out.append((name, lam, self.s.latent, False, None))
             if name in self.s.methods and self.s.augment:
-                aug = name + " +aug"
-                runs[aug], encode_s[aug], training[aug] = self.fv_vae(lam, self.s.latent, True)
+                out.append((name + " +aug", lam, self.s.latent, True, None))
+        return out
+
+    def chain(self, deps=()):
+        """Descriptors and every representation: (runs, encode seconds,
+        training records) as representations() gives them."""
+        if self.streaming:
+            self.train_stream(deps)
+        else:
+            self.descriptors(deps)
+        return self.representations()
+
+    def representations(self):
+        """All the chosen methods' (and variants') representation files:
+        ({name: files}, {name: encode seconds}, {name: training record})."""
+        runs, encode_s, training = {}, {}, {}
+        self.test_jobs = []
+        for name in [m for m in ORDER[:6] if m in self.s.methods]:
+            runs[name], encode_s[name] = self.baseline(name)
+        for name, lam, latent, augment, seed in self.variants():
+            runs[name], encode_s[name], training[name] = self.fv_vae(
+                lam, latent, augment, train_seed=seed, name=name)
+        if self.streaming:
+            for name, sec in self.stream_test().items():
+                encode_s[name] = encode_s.get(name, 0.0) + sec
         return runs, encode_s, training
+
+    # ---- streaming (fvvae.streaming) ----------------------------------------
+    def extract_args(self, split):
+        d = self.data
+        args = ["--trunk", d.trunk, "--list", getattr(d, split + "_list"), "--batch", 16]
+        if d.weights:
+            args += ["--weights", d.weights]
+        if d.resize:
+            args += ["--resize"] + list(d.resize)
+        if d.crop:
+            args += ["--crop", d.crop]
+        return args
+
+    def spans(self, split):
+        from fvvae import streaming
+        from fvvae.image_list import read_list
+        items = read_list(getattr(self.data, split + "_list"), check_files=False)
+        try:
+            return streaming.chunks(items, self.s.chunk, self.data.grouped)
+        except ValueError as e:
+            raise ProtocolError("%s: %s" % (getattr(self.data, split + "_list"), e)) from None
+
+    def train_stream(self, deps=()):
+        """The training side, chunk by chunk: the kept (shuffled) training
+        sets, and GA / Concatenation / AVE's training rows from chunk stores."""
+        from fvvae import streaming
+        d, s = self.data, self.s
+        self.imagedata_list()
+        sets = self.path("activations", "sets_train.lmdb")
+        spans, rows = self.spans("train")
+        jobs = []
+        for name in [m for m in ORDER[:3] if m in s.methods]:
+            method, kind = BASELINES[name]
+            folder = self.path("encodings", method)
+            out = os.path.join(folder, "%s_train.h5" % method)
+            args = ["--method", method, "--out", folder, "--only", "train", "--train-out", out,
+                    "--rows-total", rows] + self.list_arg("train", "--train-list") + (
+                        ["--compact"] if s.compact else [])
+            jobs.append((name, out, lambda work, row, a=args, k=kind: self.tool(
+                "encode.py", *a, "--train", os.path.join(work, k + ".lmdb"),
+                "--row-offset", row)))
+        kinds = {BASELINES[n][1] for n, _, _ in jobs}
+        params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
+                  "crop": d.crop, "list": d.train_list, "train_order_seed": s.seed,
+                  "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
+        outputs = [sets] + [out for _, out, _ in jobs]
+        key = self.stages.key(params, deps)
+
+        def extract(work, start, end):
+            self.tool("extract_descriptors.py", *self.extract_args("train"), "--out", sets,
+                      "--shuffle", s.seed, "--items", "%d:%d" % (start, end),
+                      *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
+                      *(["--global", os.path.join(work, "global.lmdb")]
+                        if "global" in kinds else []))
+
+        def extracted(start, end):
+            if not os.path.isdir(sets):
+                return False
+            from fvvae.descriptor_store import DescriptorStore
+            store = DescriptorStore(sets, readonly=True)
+            try:
+                return set(range(start, end)) <= store.done_indices()
+            finally:
+                store.close()
+
+        def make():
+            streaming.prepare(self.stages, "train_stream", key, outputs, self.path("stream"))
+            return streaming.run_chunks("train", spans, rows, jobs, extract,
+                                        self.path("stream"), extracted)
+        return self.stages.run("train_stream", params, outputs, make, deps=deps)
+
+    def stream_test(self):
+        """The test side, chunk by chunk, after every method's training side:
+        each chunk's stores are made, every method writes its test rows, the
+        stores are deleted. Returns {row name: seconds}."""
+        from fvvae import streaming
+        spans, rows = self.spans("test")
+        kinds = {kind for _, kind, _, _, _ in self.test_jobs} | {"sets"}
+        jobs = []
+        for name, kind, tool, args, out in self.test_jobs:
+            flag = "--test" if tool == "encode.py" else "--source"
+            extra = ["--test-out", out] if tool == "encode.py" else ["--out", out]
+            jobs.append((name, out, lambda work, row, t=tool, a=args + extra, f=flag, k=kind:
+                         self.tool(t, *a, f, os.path.join(work, k + ".lmdb"),
+                                   "--row-offset", row, "--rows-total", rows)))
+
+        def extract(work, start, end):
+            self.tool("extract_descriptors.py", *self.extract_args("test"),
+                      "--out", os.path.join(work, "sets.lmdb"), "--items", "%d:%d" % (start, end),
+                      *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
+                      *(["--global", os.path.join(work, "global.lmdb")]
+                        if "global" in kinds else []))
+
+        params = {"list": self.data.test_list, "chunk": self.s.chunk,
+                  "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
+        deps = [self.source_stage] + [n for n in self.stages.keys if n.startswith(
+            ("encode_", "fv_"))]
+        outputs = [out for _, out, _ in jobs]
+        key = self.stages.key(params, deps)
+
+        def make():
+            streaming.prepare(self.stages, "test_stream", key, outputs, self.path("stream"))
+            return streaming.run_chunks("test", spans, rows, jobs, extract, self.path("stream"))
+        return self.stages.run("test_stream", params, outputs, make, deps=deps)
 
     def sweep(self):
         """Accuracy against representation dimension (the paper's Figure 4a):

@@ -61,32 +61,47 @@ def merge_stores(out, n, expected=None):
     return len(seen)
 
 
-def merge_features(out, n):
-    """Concatenates the rows of PATH.shard-*-of-n representation files, in
-    shard order, into `out` (written atomically)."""
+def merge_features(out, n, parts=None, block=256):
+    """Concatenates the rows of PATH.shard-*-of-n representation files (or of
+    `parts`, in order: a streamed run's chunk files), in shard order, into
+    `out`, written atomically. Rows are copied in blocks, so the merge needs
+    the memory of a block, not of the file; the dtype (compact files:
+    float16) and the attributes are kept."""
     import h5py
-    parts = [shard_path(out, i, n) for i in range(n)]
-    data, attrs = {}, None
+    parts = parts or [shard_path(out, i, n) for i in range(n)]
+    total, cols, dtype, attrs, names = 0, None, None, None, None
     for p in parts:
         if not os.path.isfile(p):
             raise FileNotFoundError("%s: shard missing" % p)
         with h5py.File(p, "r") as f:
-            rows = f["features"].shape[0]
+            rows, width = f["features"].shape
             if int(f.attrs.get("done", rows)) != rows:
                 raise ValueError("%s: only %d of %d rows written: re-run the shard"
                                  % (p, int(f.attrs["done"]), rows))
-            for name in f:
-                data.setdefault(name, []).append(f[name].asstr()[:] if name == "ids"
-                                                 else f[name][:])
+            if cols is not None and (width, f["features"].dtype) != (cols, dtype):
+                raise ValueError("%s: %d %s columns, the first part has %d %s" % (
+                    p, width, f["features"].dtype, cols, dtype))
+            cols, dtype = width, f["features"].dtype
             attrs = attrs or dict(f.attrs)
-    data = {name: np.concatenate(chunks) for name, chunks in data.items()}
-    with h5py.File(out + ".tmp", "w") as f:
-        for name, values in data.items():
-            if name == "ids":
-                f.create_dataset(name, data=values.astype(object), dtype=h5py.string_dtype())
-            else:
-                f.create_dataset(name, data=values)
-        f.attrs.update(attrs)
-        f.attrs["done"] = len(data["labels"])
+            names = names or [k for k in f if k not in ("labels", "ids")]
+            total += rows
+    with h5py.File(out + ".tmp", "w") as dst:
+        for name in names:
+            dst.create_dataset(name, (total, cols), dtype)
+        dst.create_dataset("labels", (total,), "i8")
+        dst.create_dataset("ids", (total,), h5py.string_dtype())
+        at = 0
+        for p in parts:
+            with h5py.File(p, "r") as src:
+                rows = src["features"].shape[0]
+                dst["labels"][at:at + rows] = src["labels"][:]
+                dst["ids"][at:at + rows] = src["ids"].asstr()[:].astype(object)
+                for start in range(0, rows, block):
+                    stop = min(rows, start + block)
+                    for name in names:
+                        dst[name][at + start:at + stop] = src[name][start:stop]
+                at += rows
+        dst.attrs.update(attrs)
+        dst.attrs["done"] = total
     os.replace(out + ".tmp", out)
-    return len(data["labels"])
+    return total

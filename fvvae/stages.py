@@ -38,17 +38,26 @@ class Stages:
         os.makedirs(self.folder, exist_ok=True)
         self.keys = {}
 
+    def key(self, params, deps=()):
+        """The key a stage with these parameters and dependencies runs under."""
+        return hashlib.sha256(json.dumps(
+            {"params": params, "deps": [self.keys[d] for d in deps]},
+            sort_keys=True, default=str).encode()).hexdigest()
+
+    def stamp(self, name):
+        """The record of the stage's last completed run, or None."""
+        path = os.path.join(self.folder, name + ".json")
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
     def run(self, name, params, outputs, fn, deps=()):
         """Runs fn() unless a stamp says it ran with the same key and its
         outputs still hold what it wrote. Returns fn's (JSON) result."""
-        key = hashlib.sha256(json.dumps(
-            {"params": params, "deps": [self.keys[d] for d in deps]},
-            sort_keys=True, default=str).encode()).hexdigest()
+        key = self.key(params, deps)
+        stamp = self.stamp(name)
         stamp_path = os.path.join(self.folder, name + ".json")
-        stamp = None
-        if os.path.exists(stamp_path):
-            with open(stamp_path) as f:
-                stamp = json.load(f)
         if (stamp and stamp.get("key") == key
                 and all(os.path.exists(o) and digest(o) == stamp["digests"].get(o)
                         for o in outputs)):

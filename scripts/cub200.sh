@@ -50,6 +50,6 @@ for v in "${variants[@]}"; do
   fi
   "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/cub_train${tag%_ft}.txt" \
     --test-list "$out/prep/cub_test${tag%_ft}.txt" --trunk "$trunk" --weights "$w" \
-    --classes "$classes" --per-item --dataset cub \
+    --classes "$classes" --per-item --chunk 500 --dataset cub \
     --variant "$variant" --title "CUB-200-2011, $variant, $trunk" --out "$out/${trunk}$tag" "${on_gpu[@]}" "${extra[@]}"
 done

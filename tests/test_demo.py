@@ -53,7 +53,17 @@ def test_report_has_the_eight_methods_with_finite_metrics_above_chance(run):
     assert rows["FV-VAE"]["dimension"] == rows["FV-VAE⁻"]["dimension"] == str(1024 * 32)
     assert (out / "losses.png").stat().st_size > 1000
     assert "![losses](losses.png)" in report
-    assert "stage descriptors: running" in (out / "demo.log").read_text()
+    # streamed (fvvae.streaming): the test stores are made a chunk at a time and
+    # deleted, the training sets kept; compact representation files
+    log = (out / "demo.log").read_text()
+    assert "stage train_stream: running" in log and "stage test_stream: running" in log
+    assert os.listdir(out / "activations") and all(
+        n.startswith("sets_train.lmdb") for n in os.listdir(out / "activations"))
+    assert not [n for n in os.listdir(out / "stream") if os.path.isdir(out / "stream" / n)]
+    import h5py
+    with h5py.File(out / "encodings" / "bp" / "bp_test.h5", "r") as f:
+        assert f["features"].dtype == "float16" and f.attrs["compact"]
+        assert f["features"].shape == (40, 64 * 65 // 2) and f.attrs["dimension"] == 64 * 64
 
 
 def test_rerun_reuses_stages_checked_by_content(run):
@@ -61,15 +71,18 @@ def test_rerun_reuses_stages_checked_by_content(run):
     res = demo(out)
     assert res.returncode == 0, res.stderr[-2000:]
     log = res.stdout + res.stderr
-    assert "stage descriptors: reused" in log and "stage train_fvvae_full_k31: reused" in log
+    assert "stage train_stream: reused" in log and "stage train_fvvae_full_k31: reused" in log
+    assert "stage test_stream: reused" in log
     # damage one output: only that stage (and those after it) run again
     target = out / "encodings" / "vlad16" / "vlad_test.h5"
     target.write_bytes(target.read_bytes()[:-10] + b"0123456789")
     res = demo(out)
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-2000:]
-    assert "stage encode_vlad16: running" in log
+    assert "stage test_stream: running" in log and "vlad_test.h5 differs" in log
     assert "stage encode_fv8: reused" in log
+    # only VLAD's test rows were written again: the other methods' files untouched
+    assert log.count("encode.py --method vlad") >= 1 and "encode.py --method fv " not in log
 
 
 def test_killed_run_resumes(tmp_path):
@@ -77,7 +90,7 @@ def test_killed_run_resumes(tmp_path):
     proc = subprocess.Popen(["bash", str(ROOT / "scripts/demo.sh"), "--quick", "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    stamp = out / "stages" / "descriptors.json"
+    stamp = out / "stages" / "train_stream.json"
     deadline = time.time() + 600
     while not stamp.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.5)
@@ -87,7 +100,7 @@ def test_killed_run_resumes(tmp_path):
     res = demo(out)
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-2000:]
-    assert "stage data: reused" in log and "stage descriptors: reused" in log
+    assert "stage data: reused" in log and "stage train_stream: reused" in log
     assert (out / "REPORT.md").exists()
 
 
@@ -100,7 +113,7 @@ def test_augmented_training_and_the_spread_over_seeds(run):
     res = demo(out, "--augment", "--seeds", "2")
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-3000:]
-    assert "stage descriptors: reused" in log and "stage train_fvvae_full_k31: reused" in log
+    assert "stage train_stream: reused" in log and "stage train_fvvae_full_k31: reused" in log
     with open(out / "results.csv") as f:
         rows = {r["method"]: r for r in csv.DictReader(f)}
     assert list(rows) == METHODS + ["FV-VAE⁻ +aug", "FV-VAE +aug"]

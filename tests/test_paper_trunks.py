@@ -135,7 +135,8 @@ def test_cub200_defaults_vgg19_conv5_4_at_448_with_and_without_boxes(weights, tm
         assert rows["FV-VAE"][-2].strip() == paper_fv_vae and rows["GA"][-3].strip() == "4096"
         assert all(math.isfinite(float(v["top1"])) for v in r.values())
     from fvvae.descriptor_store import DescriptorStore
-    x, _ = DescriptorStore(str(out / "vgg19_conv5_4" / "activations" / "sets_test.lmdb"),
+    # (streamed: the test stores are deleted chunk by chunk, the training sets kept)
+    x, _ = DescriptorStore(str(out / "vgg19_conv5_4" / "activations" / "sets_train.lmdb"),
                            readonly=True).read(0)
     assert x.shape == (512, 1, 784)
     # each of the 784 descriptors L2-normalised on its own (section 5.2)

@@ -12,6 +12,11 @@ extract_descriptors --global). With lists (PATH LABEL GROUP), one row per
 video: the mean of its frames' representations. FV's GMM and VLAD's centres
 are fitted on training descriptors only and saved in OUT/METHOD_codebook.npz.
 Resumable: finished rows are kept.
+
+Streaming (fvvae.protocol, chunks of whole videos): `--only train` writes the
+training rows (and fits the codebook); `--only test --test CHUNK_STORE
+--test-out FILE` encodes one chunk's test rows with the saved codebook.
+--compact stores rows normalised in float16 (fvvae.features).
 """
 import argparse
 import os
@@ -25,8 +30,18 @@ def main(argv=None):
     from fvvae.encodings import DEFAULT_SIZE, METHODS, SOURCE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--method", required=True, choices=METHODS)
-    ap.add_argument("--train", required=True, help="training store (LMDB)")
-    ap.add_argument("--test", required=True, help="test store (LMDB)")
+    ap.add_argument("--train", help="training store (LMDB)")
+    ap.add_argument("--test", help="test store (LMDB)")
+    ap.add_argument("--only", choices=("train", "test"),
+                    help="write one split's rows only (test: with OUT's saved codebook)")
+    ap.add_argument("--train-out", help="the training rows' file (default OUT/METHOD_train.h5)")
+    ap.add_argument("--test-out", help="the test rows' file (default OUT/METHOD_test.h5)")
+    ap.add_argument("--row-offset", type=int, default=0,
+                    help="streaming: this chunk's rows go from this row of the output file")
+    ap.add_argument("--rows-total", type=int,
+                    help="streaming: the rows of the whole output file (default this run's)")
+    ap.add_argument("--compact", action="store_true",
+                    help="rows stored as the classifier reads them, float16 (fvvae.features)")
     ap.add_argument("--train-list", help="image list of --train, for per-video rows")
     ap.add_argument("--test-list", help="image list of --test")
     ap.add_argument("--root", default="")
@@ -38,6 +53,10 @@ def main(argv=None):
     ap.add_argument("--pca", type=int, help="fv, vlad, bp: first reduce the descriptors to this "
                     "many dimensions by PCA fitted on training descriptors (matched dimensions)")
     args = ap.parse_args(argv)
+    splits = [args.only] if args.only else ["train", "test"]
+    for split in splits:
+        if not getattr(args, split):
+            ap.error("--%s is required%s" % (split, " with --only %s" % split if args.only else ""))
     import numpy as np
     from tqdm import tqdm
     from fvvae import features
@@ -51,7 +70,7 @@ def main(argv=None):
     log = log_to(os.path.join(args.out, "encode.log"), "encode")
     try:
         stores, opened = {}, {}
-        for split in ("train", "test"):
+        for split in splits:
             path = getattr(args, split)
             if not os.path.isdir(path):
                 raise FileNotFoundError("%s (--%s): no such LMDB folder" % (path, split))
@@ -65,15 +84,16 @@ def main(argv=None):
                 raise ValueError("%s (--%s) is empty" % (path, split))
         shapes = {s: stores[s][0].read(next(iter(stores[s][1].values()))[0])[0].shape
                   for s in stores}
-        if shapes["train"] != shapes["test"]:
+        if len(shapes) == 2 and shapes["train"] != shapes["test"]:
             raise ValueError("train items are %s, test items %s: not the same trunk / mode"
                              % (shapes["train"], shapes["test"]))
         kind = SOURCE[args.method]
-        t = int(np.prod(shapes["train"][1:]))
+        first = splits[0]
+        t = int(np.prod(shapes[first][1:]))
         if kind == "sets" and t < 2 or kind == "global" and t != 1:
             raise ValueError("%s reads %s, but the items of %s are %s" % (
                 args.method, {"sets": "descriptor sets", "global": "global activations",
-                              "map": "maps"}[kind], args.train, shapes["train"]))
+                              "map": "maps"}[kind], getattr(args, first), shapes[first]))
     except (OSError, ValueError) as e:
         ap.exit(2, "encode: %s\n" % e)
 
@@ -83,9 +103,18 @@ def main(argv=None):
     if args.method in DEFAULT_SIZE or args.pca:
         size = args.size or DEFAULT_SIZE.get(args.method, 0)
         cb_path = os.path.join(args.out, "%s_codebook.npz" % args.method)
+        if args.only == "test":       # the codebook the training rows were encoded with
+            if not os.path.exists(cb_path):
+                ap.exit(2, "encode: %s: no codebook; run --only train first (it fits one "
+                        "on the training descriptors)\n" % cb_path)
+            codebook = dict(np.load(cb_path, allow_pickle=False))
+            if int(codebook["size"]) != size or int(codebook["pca"]) != (args.pca or 0):
+                ap.exit(2, "encode: %s was fitted with size %s, pca %s; this run asks for "
+                        "size %d, pca %d\n" % (cb_path, codebook["size"], codebook["pca"],
+                                              size, args.pca or 0))
         meta = {"size": size, "seed": args.seed, "sample": args.sample, "pca": args.pca or 0,
-                "source": os.path.abspath(args.train)}
-        if os.path.exists(cb_path):
+                "source": os.path.abspath(args.train or "")}
+        if codebook is None and os.path.exists(cb_path):
             saved = dict(np.load(cb_path, allow_pickle=False))
             if all(str(saved.get(k)) == str(v) for k, v in meta.items()):
                 codebook = saved
@@ -105,27 +134,33 @@ def main(argv=None):
             np.savez(cb_path + ".tmp.npz", **codebook)
             os.replace(cb_path + ".tmp.npz", cb_path)
 
-    for split in ("train", "test"):
+    for split in splits:
         store, groups = stores[split]
         first = encode(args.method, store.read(next(iter(groups.values()))[0])[0], codebook)
-        path = os.path.join(args.out, "%s_%s.h5" % (args.method, split))
+        path = (getattr(args, split + "_out")
+                or os.path.join(args.out, "%s_%s.h5" % (args.method, split)))
+        offset = args.row_offset
         try:
-            h5 = features.create(path, len(groups), first.size)
+            h5 = features.create(path, args.rows_total or offset + len(groups), first.size,
+                                 compact=args.compact, symmetric=args.method == "bp")
+            skip = features.rows_to_skip(h5, path, offset, len(groups))
         except (OSError, ValueError) as e:
             ap.exit(2, "encode: %s\n" % e)
         with h5:
-            done = int(h5.attrs["done"])
             for row, (key, indices) in enumerate(
-                    tqdm(list(groups.items())[done:], initial=done, total=len(groups),
-                         desc="%s %s" % (args.method, split)), start=done):
-                vecs, label = [], None
+                    tqdm(list(groups.items())[skip:], initial=skip, total=len(groups),
+                         desc="%s %s" % (args.method, split)), start=offset + skip):
+                # the video's row: the mean of its frames' (crops') rows, summed as
+                # they come (BP at C = 2048 is 16 MB a frame, 250 crops a video)
+                total, label = np.zeros(first.size, np.float64), None
                 for i in indices:
                     x, label = store.read(i)
                     try:
-                        vecs.append(encode(args.method, x, codebook))
+                        total += encode(args.method, x, codebook)
                     except ValueError as e:
                         ap.exit(2, "encode: %s item %d: %s\n" % (store.path, i, e))
-                features.write_row(h5, row, key, label, np.mean(vecs, axis=0))
+                features.write_row(h5, row, key, label,
+                                   (total / len(indices)).astype(np.float32))
         log.info("%s %s: %d rows of %d dims in %s", args.method, split, len(groups),
                  first.size, path)
         print("%s %s: %d x %d -> %s" % (args.method, split, len(groups), first.size, path))

@@ -45,7 +45,13 @@ def main(argv=None):
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the list, "
                     "into OUT.shard-i-of-N (and the same for --maps, --global); "
                     "tools/merge_shards.py combines them")
+    ap.add_argument("--items", metavar="START:END",
+                    help="only the list's items START..END-1, into OUT as named (keys stay "
+                    "the list's indices): a chunk of whole videos when streaming "
+                    "(fvvae.protocol), or a shuffled training store written chunk by chunk")
     args = ap.parse_args(argv)
+    if args.items and args.shard:
+        ap.error("--items and --shard exclude each other")
 
     import caffe
     import numpy as np
@@ -79,6 +85,15 @@ def main(argv=None):
             for name in ("out", "maps", "global_out"):
                 if getattr(args, name):
                     setattr(args, name, shard_path(getattr(args, name), *shard))
+        elif args.items:
+            try:
+                block_of = tuple(int(v) for v in args.items.split(":"))
+                ok = len(block_of) == 2 and 0 <= block_of[0] < block_of[1] <= len(items)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError("--items %s: expected START:END with 0 <= START < END <= %d "
+                                 "(the list's items)" % (args.items, len(items)))
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_descriptors: %s\n" % e)
 

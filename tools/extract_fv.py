@@ -30,6 +30,13 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="HDF5 file")
     ap.add_argument("--no-normalize", action="store_true",
                     help="keep only the raw (FIM-scaled) FVs")
+    ap.add_argument("--compact", action="store_true",
+                    help="store each FV as the classifier reads it: signed sqrt + L2, float16 "
+                    "(fvvae.features; half the bytes; implies --no-normalize)")
+    ap.add_argument("--row-offset", type=int, default=0,
+                    help="streaming: this chunk's rows go from this row of --out")
+    ap.add_argument("--rows-total", type=int,
+                    help="streaming: the rows of the whole file (default this run's)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the rows "
@@ -59,17 +66,19 @@ def main(argv=None):
     from fvvae.toollog import log_to
     log = log_to(args.out + ".log", "extract_fv")
     dim = net.params["fv"][1].data.size
-    rows = len(groups)
+    rows, offset = len(groups), args.row_offset
     try:
-        h5 = features.create(args.out, rows, dim, with_normalized=not args.no_normalize)
+        h5 = features.create(args.out, args.rows_total or offset + rows, dim,
+                             compact=args.compact,
+                             with_normalized=not (args.no_normalize or args.compact))
+        skip = features.rows_to_skip(h5, args.out, offset, rows)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
     with h5:
-        done = int(h5.attrs["done"])
-        log.info("%d rows of %d, %d already done", rows, dim, done)
+        log.info("%d rows of %d from row %d, %d already done", rows, dim, offset, skip)
         for row, (key, label, fv) in enumerate(
-                tqdm(group_fvs(net, store, groups, args.batch, skip=done), total=rows,
-                     initial=done, desc="FV", unit="row"), start=done):
+                tqdm(group_fvs(net, store, groups, args.batch, skip=skip), total=rows,
+                     initial=skip, desc="FV", unit="row"), start=offset + skip):
             features.write_row(h5, row, key, label, fv)
     msg = "%d FVs of dimension %d in %s" % (rows, dim, args.out)
     log.info(msg)

@@ -53,7 +53,15 @@ def main(argv=None):
     ap.add_argument("--augment", action="store_true",
                     help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
                          "shuffled, randomly cropped, mirrored images (rows '+aug')")
-    ap.add_argument("--sweep", action="store_true", help="also Figure 4(a)'s dimension sweep")
+    ap.add_argument("--sweep", action="store_true", help="also Figure 4(a)'s dimension sweep "
+                    "(keeps every store)")
+    ap.add_argument("--chunk", type=int, default=20,
+                    help="stream the stores this many videos (images with --per-item) at a "
+                    "time, keeping only the training sets (fvvae.streaming); 0 keeps every "
+                    "store (default 20)")
+    ap.add_argument("--no-compact", dest="compact", action="store_false",
+                    help="float32 representation files as the methods give them (default: "
+                    "compact, normalised float16, BP folded; fvvae.features)")
     args = ap.parse_args(argv)
 
     from fvvae import report
@@ -70,7 +78,7 @@ def main(argv=None):
     classes = args.classes or max(labels) + 1
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
                          sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
-                         augment=args.augment,
+                         augment=args.augment, chunk=args.chunk, compact=args.compact,
                          **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
                                                           "fv_size", "vlad_size", "bp_pca",
                                                           "sample", "seed")})
@@ -86,8 +94,7 @@ def main(argv=None):
     start = time.time()
     try:
         p = Protocol(s, data)
-        p.descriptors()
-        runs, encode_s, training = p.representations()
+        runs, encode_s, training = p.chain()
         results = p.evaluate(runs, p.path("eval"))
         sweep = p.sweep() if s.sweep else None
     except (ProtocolError, OSError, ValueError) as e:

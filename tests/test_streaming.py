@@ -1,0 +1,208 @@
+"""Streaming per video (fvvae.streaming) and compact representation files
+(fvvae.features): the chunks hold whole videos, a streamed run writes the
+rows a run that keeps every store writes (up to float16), deletes each
+chunk's stores after it and keeps only the training sets, and the folded
+bilinear rows keep the full vectors' dot products."""
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from dataset_trees import example_frames
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+QUICK = ["--iterations", "20", "--batch", "8", "--latent", "15", "--fv-size", "4",
+         "--vlad-size", "8", "--bp-pca", "16", "--sample", "2000", "--classes", "2"]
+
+
+class Item:
+    def __init__(self, group):
+        self.group = group
+
+
+def test_chunks_hold_whole_videos_with_their_first_rows():
+    from fvvae.streaming import chunks
+    items = [Item(g) for g in "aaabbcddddde"]          # five videos, 12 frames
+    spans, rows = chunks(items, 2)
+    assert rows == 5
+    assert spans == [(0, 5, 0), (5, 11, 2), (11, 12, 4)]
+    for start, end, row in spans:                       # no video cut between chunks
+        assert start == 0 or items[start - 1].group != items[start].group
+    assert chunks(items, 10) == ([(0, 12, 0)], 5)
+    assert chunks(items, 5, grouped=False) == ([(0, 5, 0), (5, 10, 5), (10, 12, 10)], 12)
+    with pytest.raises(ValueError, match="'a'.*not contiguous.*line 4"):
+        chunks([Item(g) for g in "aaba"], 1)
+
+
+def test_folded_bilinear_rows_keep_dot_products_and_norms():
+    """BP's C x C matrix, its upper triangle with off-diagonals x sqrt(2): the
+    same dot products as the full C^2 vectors, and so after compact_row (signed
+    sqrt + L2 on the full row, then folded) the linear kernel of the SVM."""
+    from fvvae.features import compact_row, fold_symmetric
+    rng = np.random.default_rng(0)
+    mats = []
+    for _ in range(4):
+        d = rng.standard_normal((30, 6))
+        mats.append(d.T @ d)                               # symmetric, like sum x x^T
+    full = np.stack([m.ravel() for m in mats])
+    folded = fold_symmetric(full)
+    assert folded.shape == (4, 21)
+    np.testing.assert_allclose(folded @ folded.T, full @ full.T, rtol=1e-12)
+    # signed sqrt + L2 of the full row (written out here, not taken from the code)
+    p = np.sign(full) * np.sqrt(np.abs(full))
+    p /= np.linalg.norm(p, axis=1, keepdims=True)
+    rows = np.stack([compact_row(v, symmetric=True) for v in full])
+    assert rows.dtype == np.float16
+    np.testing.assert_allclose(rows.astype(np.float64) @ rows.T.astype(np.float64), p @ p.T,
+                               atol=2e-3)
+    with pytest.raises(ValueError, match="not a square"):
+        fold_symmetric(np.ones(7))
+
+
+def test_a_chunk_after_missing_rows_is_refused(tmp_path):
+    from fvvae import features
+    path = str(tmp_path / "x.h5")
+    with features.create(path, 6, 4) as f:
+        features.write_row(f, 0, "v0", 0, np.ones(4, np.float32))
+        assert features.rows_to_skip(f, path, 0, 3) == 1
+        assert features.rows_to_skip(f, path, 1, 3) == 0
+    f = features.create(path, 6, 4)
+    with pytest.raises(ValueError, match=r"x\.h5: rows 3\.\.5 come next, but only its first 1"):
+        features.rows_to_skip(f, path, 3, 3)
+    with pytest.raises(ValueError, match="holds .* features, this run makes .*compact"):
+        features.create(path, 6, 4, compact=True)
+
+
+def lists(folder):
+    """Class-sorted training videos of 2 frames (3 a class) and 2 test
+    videos of 2 frames x 10 crops, from real frames of two clips."""
+    frames = example_frames(str(folder / "frames"), per_clip=8)
+    train, test = [], []
+    for cls in range(2):
+        clip = frames[8 * cls:8 * cls + 8]
+        for v in range(3):
+            train += ["%s %d c%dv%d\n" % (f, cls, cls, v) for f in clip[2 * v:2 * v + 2]]
+        test += ["%s %d t%d %s\n" % (f, cls, cls, c) for f in clip[6:8]
+                 for c in ("c", "tl", "tr", "bl", "br", "cf", "tlf", "trf", "blf", "brf")]
+    (folder / "train.txt").write_text("".join(train))
+    (folder / "test.txt").write_text("".join(test))
+    return folder / "train.txt", folder / "test.txt"
+
+
+def disk_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def protocol(train, test, out, *extra):
+    cmd = [PY, str(ROOT / "tools" / "run_protocol.py"), "--train-list", train, "--test-list",
+           test, "--trunk", "open_nsfw", "--out", out] + QUICK + list(extra)
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stream")
+    train, test = lists(folder)
+    kept = protocol(train, test, folder / "kept", "--chunk", "0", "--no-compact")
+    assert kept.returncode == 0, kept.stderr[-3000:]
+    peak, stop = [0], threading.Event()
+
+    def watch():                        # the chunk stores' disk use while the run goes
+        while not stop.is_set():
+            peak[0] = max(peak[0], disk_bytes(folder / "streamed" / "stream"))
+            time.sleep(0.05)
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        streamed = protocol(train, test, folder / "streamed", "--chunk", "1")
+    finally:
+        stop.set()
+        t.join()
+    assert streamed.returncode == 0, streamed.stderr[-3000:]
+    return folder, peak[0]
+
+
+def rep_files(run):
+    out = {}
+    for root, _, files in os.walk(run):
+        for name in files:
+            if name.endswith(("_train.h5", "_test.h5")) and "eval" not in root:
+                out[os.path.relpath(os.path.join(root, name), run)] = os.path.join(root, name)
+    return out
+
+
+def test_streamed_rows_equal_the_rows_of_a_run_that_keeps_every_store(runs):
+    from fvvae.features import fold_symmetric
+    folder, _ = runs
+    kept, streamed = rep_files(folder / "kept"), rep_files(folder / "streamed")
+    assert kept.keys() == streamed.keys() and len(kept) == 16   # 8 methods x 2 splits
+    for rel, path in kept.items():
+        with h5py.File(path, "r") as a, h5py.File(streamed[rel], "r") as b:
+            x = a["features"][:].astype(np.float64)
+            # the classifier's normalisation, written out: signed sqrt, L2
+            x = np.sign(x) * np.sqrt(np.abs(x))
+            x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            if os.path.basename(rel).startswith("bp_"):
+                x = fold_symmetric(x)
+            assert b["features"].dtype == np.float16 and b.attrs["compact"], rel
+            assert b.attrs["dimension"] == a["features"].shape[1], rel
+            np.testing.assert_allclose(b["features"][:].astype(np.float64), x, atol=3e-4,
+                                       err_msg=rel)
+            assert list(a["ids"].asstr()[:]) == list(b["ids"].asstr()[:]), rel
+            assert (a["labels"][:] == b["labels"][:]).all(), rel
+    # per video: 6 training videos and 2 test videos (2 frames x 10 crops each)
+    with h5py.File(streamed["encodings/ga/ga_test.h5"], "r") as f:
+        assert list(f["ids"].asstr()[:]) == ["t0", "t1"]
+
+
+def test_streamed_run_keeps_only_the_training_sets_and_one_chunk_at_a_time(runs):
+    folder, peak = runs
+    s = folder / "streamed"
+    assert sorted(os.listdir(s / "activations")) == [
+        "sets_train.lmdb", "sets_train.lmdb.log", "sets_train.lmdb.prototxt"]
+    assert not [n for n in os.listdir(s / "stream") if os.path.isdir(s / "stream" / n)]
+    log = (s / "run.log").read_text()
+    spans = re.findall(r"extract_descriptors\.py .*?--list (\S+) .*?--items (\d+):(\d+)", log)
+    test_spans = [(int(a), int(b)) for lst, a, b in spans if lst.endswith("test.txt")]
+    train_spans = [(int(a), int(b)) for lst, a, b in spans if lst.endswith("train.txt")]
+    assert test_spans == [(0, 20), (20, 40)]             # one video (20 crops) a chunk
+    assert train_spans == [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12)]
+    # the kept run's test stores, per crop; the streamed run held one chunk's
+    kept = folder / "kept" / "activations"
+    per_crop = sum(disk_bytes(kept / n) for n in os.listdir(kept) if "_test" in n) / 40.0
+    assert 0 < peak <= 20 * per_crop * 1.5 + (1 << 20), (peak, per_crop)
+    assert disk_bytes(s) < disk_bytes(folder / "kept")
+
+
+def test_streamed_damaged_output_redoes_only_its_rows(runs):
+    folder, _ = runs
+    s = folder / "streamed"
+    target = s / "encodings" / "vlad8" / "vlad_test.h5"
+    with h5py.File(target, "r") as f:
+        before = f["features"][:]
+    with h5py.File(target, "a") as f:
+        f["features"][0] = 0
+    train, test = folder / "train.txt", folder / "test.txt"
+    res = protocol(train, test, s, "--chunk", "1")
+    assert res.returncode == 0, res.stderr[-3000:]
+    log = res.stdout + res.stderr
+    assert "stage train_stream: reused" in log and "vlad_test.h5 differs" in log
+    ran = re.findall(r"tools/(\w+\.py) --method (\w+)", log)
+    assert ("encode.py", "vlad") in ran and {m for _, m in ran} == {"vlad"}
+    assert "extract_fv.py" not in log
+    with h5py.File(target, "r") as f:
+        np.testing.assert_array_equal(f["features"][:], before)
