@@ -416,20 +416,16 @@ class Protocol:
                       *(["--global", os.path.join(work, "global.lmdb")]
                         if "global" in kinds else []))
 
-        def extracted(start, end):
-            if not os.path.isdir(sets):
-                return False
-            from fvvae.descriptor_store import DescriptorStore
-            store = DescriptorStore(sets, readonly=True)
-            try:
-                return set(range(start, end)) <= store.done_indices()
-            finally:
-                store.close()
-
         def make():
             streaming.prepare(self.stages, "train_stream", key, outputs, self.path("stream"))
-            return streaming.run_chunks("train", spans, rows, jobs, extract,
-                                        self.path("stream"), extracted)
+            done = set()            # the kept sets' items, read once (chunks only add to them)
+            if os.path.isdir(sets):
+                from fvvae.descriptor_store import DescriptorStore
+                store = DescriptorStore(sets, readonly=True)
+                done = store.done_indices()
+                store.close()
+            return streaming.run_chunks("train", spans, rows, jobs, extract, self.path("stream"),
+                                        lambda start, end: set(range(start, end)) <= done)
         return self.stages.run("train_stream", params, outputs, make, deps=deps)
 
     def stream_test(self):
