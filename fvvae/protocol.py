@@ -375,11 +375,22 @@ class Protocol:
         return args
 
     def spans(self, split):
+        """The split's chunks (fvvae.streaming.chunks). A training chunk holds
+        as many items as a test chunk: `chunk` test videos of 25 frames x 10
+        crops are 250 items each, so the training side takes 10 x `chunk`
+        videos of 25 frames a chunk (its chunk stores hold maps and GA only,
+        and fewer chunks start fewer tools)."""
         from fvvae import streaming
         from fvvae.image_list import read_list
-        items = read_list(getattr(self.data, split + "_list"), check_files=False)
+        size = self.s.chunk
         try:
-            return streaming.chunks(items, self.s.chunk, self.data.grouped)
+            items = read_list(getattr(self.data, split + "_list"), check_files=False)
+            if split == "train" and self.data.grouped:
+                test = read_list(self.data.test_list, check_files=False)
+                per_test = len(test) / float(max(1, len({i.group for i in test})))
+                per_train = len(items) / float(max(1, len({i.group for i in items})))
+                size = max(size, int(size * per_test / per_train))
+            return streaming.chunks(items, size, self.data.grouped)
         except ValueError as e:
             raise ProtocolError("%s: %s" % (getattr(self.data, split + "_list"), e)) from None
 
