@@ -139,6 +139,23 @@ class Protocol:
             raise ProtocolError("%s failed (exit %d): %s\nsee %s" % (
                 name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
 
+    def tools(self, jobs, folder):
+        """Runs [(tool, args)] in one process (tools/run_tools.py: Python and
+        pycaffe loaded once, not once a tool); returns each job's seconds."""
+        spec = []
+        for name, args in jobs:
+            args = [str(a) for a in args]
+            if self.s.gpu is not None and name in GPU_TOOLS:
+                args += [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
+            spec.append([name, args])
+            log.info("$ %s %s (in tools/run_tools.py)", name, " ".join(args))
+        path = os.path.join(folder, "jobs.json")
+        with open(path, "w") as f:
+            json.dump(spec, f)
+        self.tool("run_tools.py", path)
+        with open(path + ".seconds") as f:
+            return json.load(f)
+
     def trunk_weights(self):
         from fvvae.trunks import trunk_weights
         return trunk_weights(self.data.trunk, self.data.weights or None)
@@ -410,9 +427,9 @@ class Protocol:
             args = ["--method", method, "--out", folder, "--only", "train", "--train-out", out,
                     "--rows-total", rows] + self.list_arg("train", "--train-list") + (
                         ["--compact"] if s.compact else [])
-            jobs.append((name, out, lambda work, row, a=args, k=kind: self.tool(
-                "encode.py", *a, "--train", os.path.join(work, k + ".lmdb"),
-                "--row-offset", row)))
+            jobs.append((name, out, lambda work, row, a=args, k=kind: (
+                "encode.py", a + ["--train", os.path.join(work, k + ".lmdb"),
+                                  "--row-offset", row])))
         kinds = {BASELINES[n][1] for n, _, _ in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "crop": d.crop, "list": d.train_list, "train_order_seed": s.seed,
@@ -436,7 +453,8 @@ class Protocol:
                 done = store.done_indices()
                 store.close()
             return streaming.run_chunks("train", spans, rows, jobs, extract, self.path("stream"),
-                                        lambda start, end: set(range(start, end)) <= done)
+                                        lambda start, end: set(range(start, end)) <= done,
+                                        self.tools)
         return self.stages.run("train_stream", params, outputs, make, deps=deps)
 
     def stream_test(self):
@@ -450,9 +468,9 @@ class Protocol:
         for name, kind, tool, args, out in self.test_jobs:
             flag = "--test" if tool == "encode.py" else "--source"
             extra = ["--test-out", out] if tool == "encode.py" else ["--out", out]
-            jobs.append((name, out, lambda work, row, t=tool, a=args + extra, f=flag, k=kind:
-                         self.tool(t, *a, f, os.path.join(work, k + ".lmdb"),
-                                   "--row-offset", row, "--rows-total", rows)))
+            jobs.append((name, out, lambda work, row, t=tool, a=args + extra, f=flag, k=kind: (
+                t, a + [f, os.path.join(work, k + ".lmdb"), "--row-offset", row,
+                        "--rows-total", rows])))
 
         def extract(work, start, end):
             self.tool("extract_descriptors.py", *self.extract_args("test"),
@@ -470,7 +488,8 @@ class Protocol:
 
         def make():
             streaming.prepare(self.stages, "test_stream", key, outputs, self.path("stream"))
-            return streaming.run_chunks("test", spans, rows, jobs, extract, self.path("stream"))
+            return streaming.run_chunks("test", spans, rows, jobs, extract, self.path("stream"),
+                                        run_many=self.tools)
         return self.stages.run("test_stream", params, outputs, make, deps=deps)
 
     def sweep(self):

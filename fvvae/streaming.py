@@ -103,14 +103,15 @@ def prepare(stages, name, key, outputs, marker_dir):
     os.replace(marker + ".tmp", marker)
 
 
-def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None):
+def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_many=None):
     """For each chunk (start, end, first row): unless every job's file holds
     the chunk's rows (and extracted(start, end) says the trunk's kept outputs
     hold its items), extract(chunk folder, start, end), then run the jobs
-    whose file lacks the chunk's rows; the chunk's stores are deleted after it. jobs: [(label, file it
-    writes, fn(chunk folder, row))]; rows: the files' rows in all.
+    whose file lacks the chunk's rows; the chunk's stores are deleted after it.
+    jobs: [(label, file it writes, fn(chunk folder, row) -> (tool, args))];
+    run_many([(tool, args)], chunk folder) runs them, all in one process, and
+    returns their seconds; rows: the files' rows in all.
     Returns {label: seconds}."""
-    import time
     from tqdm import tqdm
     seconds = {label: 0.0 for label, _, _ in jobs}
     for c, (start, end, row) in enumerate(tqdm(spans, desc=name, unit="chunk")):
@@ -120,9 +121,9 @@ def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None):
         if pending or not (extracted is None or extracted(start, end)):
             os.makedirs(work, exist_ok=True)
             extract(work, start, end)
-            for label, fn in pending:
-                t = time.time()
-                fn(work, row)
-                seconds[label] += time.time() - t
+            if pending:
+                took = run_many([fn(work, row) for _, fn in pending], work)
+                for (label, _), sec in zip(pending, took):
+                    seconds[label] += sec
         remove(work)
     return seconds

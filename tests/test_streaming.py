@@ -203,8 +203,42 @@ def test_streamed_damaged_output_redoes_only_its_rows(runs):
     assert res.returncode == 0, res.stderr[-3000:]
     log = res.stdout + res.stderr
     assert "stage train_stream: reused" in log and "vlad_test.h5 differs" in log
-    ran = re.findall(r"tools/(\w+\.py) --method (\w+)", log)
+    # (a chunk's jobs run in one process: tools/run_tools.py, each logged as "$ TOOL ARGS")
+    ran = re.findall(r"\$ (?:\S*/)?(\w+\.py) --method (\w+)", log)
     assert ("encode.py", "vlad") in ran and {m for _, m in ran} == {"vlad"}
     assert "extract_fv.py" not in log
     with h5py.File(target, "r") as f:
         np.testing.assert_array_equal(f["features"][:], before)
+
+
+def test_run_tools_runs_jobs_in_one_process_and_stops_at_a_failing_one(tmp_path):
+    """tools/run_tools.py (a streamed chunk's jobs): each job's own message
+    and exit status, the job named, and the seconds of the jobs that ran."""
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text('[["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]]]'
+                    % (tmp_path / "none.h5"))
+    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    assert "none.h5.shard-0-of-1: shard missing" in res.stderr
+    assert "run_tools: merge_shards.py failed (job 1 of 1)" in res.stderr
+    assert not (tmp_path / "jobs.json.seconds").exists()
+    from fvvae import features
+    part = str(tmp_path / "x.h5.shard-0-of-1")
+    with features.create(part, 2, 3, compact=True) as f:
+        for r in range(2):
+            features.write_row(f, r, "v%d" % r, r, np.arange(3.0) + r)
+    jobs.write_text('[["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]], '
+                    '["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]]]'
+                    % ((tmp_path / "x.h5",) * 2))
+    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert len(__import__("json").loads((tmp_path / "jobs.json.seconds").read_text())) == 2
+    with h5py.File(tmp_path / "x.h5", "r") as f:     # the merge keeps float16 and attributes
+        assert f["features"].dtype == np.float16 and f.attrs["compact"]
+        assert list(f["ids"].asstr()[:]) == ["v0", "v1"]
+    jobs.write_text('{"not": "a list"}')
+    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and "not a list of [tool, [args]]" in res.stderr
