@@ -73,6 +73,17 @@ class ProtocolSettings:
     # representation files stored compact: normalised, float16, BP folded
     # (fvvae.features; bench/compact.py measures what it changes)
     compact: bool = False
+    # the streamed stages across machines (scripts/slurm_protocol.sh): with
+    # shard (i, n) and side "train" or "test", this run does only the i-th of
+    # n blocks of that side's chunks, into OUT/shards/SIDE-i-of-n/, and runs
+    # nothing else (the stages before it must be finished); shards = n: the
+    # streamed stages take their rows from the n shards (merged)
+    shard: tuple = ()
+    side: str = ""
+    shards: int = 0
+    # "models": stop after the training side and the methods' models (the
+    # codebooks, FV-VAE's training, FIM and training FVs), before the test side
+    until: str = ""
 
 
 @dataclass
@@ -96,7 +107,7 @@ class Protocol:
         self.data = data
         self.out = os.path.abspath(s.out)
         os.makedirs(self.out, exist_ok=True)
-        self.stages = Stages(self.out)
+        self.stages = Stages(self.out, readonly=bool(s.shard))
         self.tool_log = os.path.join(self.out, log_name)
         self.trunk = TRUNKS[data.trunk] if data else None
         unknown = [m for m in s.methods if m not in ORDER]
@@ -106,6 +117,14 @@ class Protocol:
         if s.chunk and not self.streaming:
             log.info("every store kept (no streaming): %s reads them more than once",
                      self.keeps_stores())
+        if (s.shard or s.shards) and not self.streaming:
+            raise ProtocolError("--shard and --shards split the streamed stages: they need "
+                                "--chunk > 0%s" % (" (%s keeps every store)" % self.keeps_stores()
+                                                   if self.keeps_stores() else ""))
+        if s.shard and s.side not in ("train", "test"):
+            raise ProtocolError("--shard needs --side train or --side test")
+        if s.shard and s.shards:
+            raise ProtocolError("--shard runs one shard, --shards merges them: not both")
         self.source_stage = "train_stream" if self.streaming else "descriptors"
         self.test_jobs = []     # streaming: (label, kind, tool, args, file) per method
 
@@ -360,6 +379,8 @@ class Protocol:
         training records) as representations() gives them."""
         if self.streaming:
             self.train_stream(deps)
+            if self.s.shard and self.s.side == "train":
+                return {}, {}, {}
         else:
             self.descriptors(deps)
         return self.representations()
@@ -374,6 +395,8 @@ class Protocol:
         for name, lam, latent, augment, seed in self.variants():
             runs[name], encode_s[name], training[name] = self.fv_vae(
                 lam, latent, augment, train_seed=seed, name=name)
+        if self.s.until == "models":
+            return runs, encode_s, training
         if self.streaming:
             for name, sec in self.stream_test().items():
                 encode_s[name] = encode_s.get(name, 0.0) + sec
@@ -414,65 +437,49 @@ class Protocol:
     def train_stream(self, deps=()):
         """The training side, chunk by chunk: the kept (shuffled) training
         sets, and GA / Concatenation / AVE's training rows from chunk stores."""
-        from fvvae import streaming
         d, s = self.data, self.s
-        self.imagedata_list()
+        if not s.shard:
+            self.imagedata_list()
         sets = self.path("activations", "sets_train.lmdb")
         spans, rows = self.spans("train")
         jobs = []
         for name in [m for m in ORDER[:3] if m in s.methods]:
             method, kind = BASELINES[name]
             folder = self.path("encodings", method)
-            out = os.path.join(folder, "%s_train.h5" % method)
-            args = ["--method", method, "--out", folder, "--only", "train", "--train-out", out,
-                    "--rows-total", rows] + self.list_arg("train", "--train-list") + (
-                        ["--compact"] if s.compact else [])
-            jobs.append((name, out, lambda work, row, a=args, k=kind: (
-                "encode.py", a + ["--train", os.path.join(work, k + ".lmdb"),
-                                  "--row-offset", row])))
+            args = ["--method", method, "--out", folder, "--only", "train"] + self.list_arg(
+                "train", "--train-list") + (["--compact"] if s.compact else [])
+            jobs.append((name, os.path.join(folder, "%s_train.h5" % method),
+                         lambda work, row, total, out, a=args, k=kind: ("encode.py", a + [
+                             "--train", os.path.join(work, k + ".lmdb"), "--train-out", out,
+                             "--row-offset", row, "--rows-total", total])))
         kinds = {BASELINES[n][1] for n, _, _ in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "crop": d.crop, "list": d.train_list, "train_order_seed": s.seed,
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
-        outputs = [sets] + [out for _, out, _ in jobs]
-        key = self.stages.key(params, deps)
 
-        def extract(work, start, end):
-            self.tool("extract_descriptors.py", *self.extract_args("train"), "--out", sets,
+        def extract(work, start, end, store):
+            self.tool("extract_descriptors.py", *self.extract_args("train"), "--out", store,
                       "--shuffle", s.seed, "--items", "%d:%d" % (start, end),
                       *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
                       *(["--global", os.path.join(work, "global.lmdb")]
                         if "global" in kinds else []))
-
-        def make():
-            streaming.prepare(self.stages, "train_stream", key, outputs, self.path("stream"))
-            done = set()            # the kept sets' items, read once (chunks only add to them)
-            if os.path.isdir(sets):
-                from fvvae.descriptor_store import DescriptorStore
-                store = DescriptorStore(sets, readonly=True)
-                done = store.done_indices()
-                store.close()
-            return streaming.run_chunks("train", spans, rows, jobs, extract, self.path("stream"),
-                                        lambda start, end: set(range(start, end)) <= done,
-                                        self.tools)
-        return self.stages.run("train_stream", params, outputs, make, deps=deps)
+        return self.streamed("train", params, deps, spans, rows, jobs, extract, sets)
 
     def stream_test(self):
         """The test side, chunk by chunk, after every method's training side:
         each chunk's stores are made, every method writes its test rows, the
         stores are deleted. Returns {row name: seconds}."""
-        from fvvae import streaming
         spans, rows = self.spans("test")
         kinds = {kind for _, kind, _, _, _ in self.test_jobs} | {"sets"}
         jobs = []
         for name, kind, tool, args, out in self.test_jobs:
             flag = "--test" if tool == "encode.py" else "--source"
-            extra = ["--test-out", out] if tool == "encode.py" else ["--out", out]
-            jobs.append((name, out, lambda work, row, t=tool, a=args + extra, f=flag, k=kind: (
-                t, a + [f, os.path.join(work, k + ".lmdb"), "--row-offset", row,
-                        "--rows-total", rows])))
+            jobs.append((name, out, lambda work, row, total, o, t=tool, a=args, f=flag, k=kind: (
+                t, a + (["--test-out", o] if t == "encode.py" else ["--out", o]) + [
+                    f, os.path.join(work, k + ".lmdb"), "--row-offset", row,
+                    "--rows-total", total])))
 
-        def extract(work, start, end):
+        def extract(work, start, end, _):
             self.tool("extract_descriptors.py", *self.extract_args("test"),
                       "--out", os.path.join(work, "sets.lmdb"), "--items", "%d:%d" % (start, end),
                       *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
@@ -483,14 +490,124 @@ class Protocol:
                   "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
         deps = [self.source_stage] + [n for n in self.stages.keys if n.startswith(
             ("encode_", "fv_"))]
-        outputs = [out for _, out, _ in jobs]
+        return self.streamed("test", params, deps, spans, rows, jobs, extract)
+
+    def streamed(self, side, params, deps, spans, rows, jobs, extract, store=None):
+        """A streamed stage (SIDE_stream) over the chunks `spans` of `rows`
+        rows: jobs [(row name, final file, fn(chunk folder, row, rows in the
+        file, file) -> (tool, args))], extract(chunk folder, start, end,
+        store): the trunk over a chunk's items, into the chunk folder (and the
+        kept `store`, the training side's sets). On one machine the chunks run
+        in turn; with --shard this process runs only its shard's (shard()),
+        and with --shards the stage takes the shards' rows (merge_shards())."""
+        from fvvae import streaming
+        name = side + "_stream"
         key = self.stages.key(params, deps)
+        outputs = ([store] if store else []) + [out for _, out, _ in jobs]
+        if self.s.shard and self.s.side == side:
+            return self.shard(side, key, spans, rows, jobs, extract, store)
 
         def make():
-            streaming.prepare(self.stages, "test_stream", key, outputs, self.path("stream"))
-            return streaming.run_chunks("test", spans, rows, jobs, extract, self.path("stream"),
-                                        run_many=self.tools)
-        return self.stages.run("test_stream", params, outputs, make, deps=deps)
+            streaming.prepare(self.stages, name, key, outputs, self.path("stream"))
+            if self.s.shards:
+                return self.merge_shards(side, key, jobs, store, spans[-1][1] if spans else 0)
+            return streaming.run_chunks(
+                side, spans, rows, [(label, out, lambda w, r, f=fn, o=out: f(w, r, rows, o))
+                                    for label, out, fn in jobs],
+                lambda w, a, b: extract(w, a, b, store), self.path("stream"),
+                store and streaming.holds(store), self.tools)
+        return self.stages.run(name, params, outputs, make, deps=deps)
+
+    # ---- streamed stages across machines ------------------------------------
+    def shard_folder(self, side, i, n):
+        return self.path("shards", "%s-%d-of-%d" % (side, i, n))
+
+    def shard(self, side, key, spans, rows, jobs, extract, store):
+        """Shard i of n of a streamed stage (--shard i/n --side SIDE): the
+        i-th of n contiguous blocks of its chunks, into
+        OUT/shards/SIDE-i-of-n/ (the same relative paths as the final files,
+        holding the block's rows), marked done with the stage's key. The
+        earlier stages must be finished (they are checked, never run: the
+        shards of a cluster run start together). A killed shard resumes."""
+        from fvvae import streaming
+        from fvvae.shards import block
+        i, n = self.s.shard
+        folder = self.shard_folder(side, i, n)
+        marker, done = os.path.join(folder, "key"), os.path.join(folder, "done.json")
+        if os.path.exists(marker) and open(marker).read() != key:
+            log.info("%s: written with other settings: started over", folder)
+            shutil.rmtree(folder)
+        os.makedirs(folder, exist_ok=True)
+        with open(marker + ".tmp", "w") as f:
+            f.write(key)
+        os.replace(marker + ".tmp", marker)
+        if os.path.exists(done) and json.load(open(done)).get("key") == key:
+            log.info("%s side, shard %d of %d: already done", side, i, n)
+            return json.load(open(done))["seconds"]
+        b0, b1 = block(len(spans), i, n)
+        first = spans[b0][2] if b0 < len(spans) else rows
+        last = spans[b1][2] if b1 < len(spans) else rows
+        mine = [(a, b, r - first) for a, b, r in spans[b0:b1]]
+        local = self.in_shard(folder)
+        kept = local(store) if store else None
+        for path in [kept or folder] + [local(out) for _, out, _ in jobs]:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        log.info("%s side, shard %d of %d: chunks %d..%d of %d (rows %d..%d) into %s",
+                 side, i, n, b0, b1 - 1, len(spans), first, last - 1, folder)
+        seconds = streaming.run_chunks(
+            side, mine, last - first,
+            [(label, local(out), lambda w, r, f=fn, o=local(out): f(w, r, last - first, o))
+             for label, out, fn in jobs],
+            lambda w, a, b: extract(w, a, b, kept), os.path.join(folder, "stream"),
+            kept and streaming.holds(kept), self.tools, desc="%s %d/%d" % (side, i, n))
+        with open(done + ".tmp", "w") as f:
+            json.dump({"key": key, "seconds": seconds, "chunks": len(mine)}, f)
+        os.replace(done + ".tmp", done)
+        return seconds
+
+    def in_shard(self, folder):
+        """A final file's path inside a shard's folder."""
+        return lambda path: os.path.join(folder, os.path.relpath(path, self.out))
+
+    def merge_shards(self, side, key, jobs, store, items):
+        """A streamed stage from its n shards (--shards n): each must be done
+        with this stage's key; the kept store's parts are merged one at a
+        time, each deleted once copied, then every file's parts are
+        concatenated in shard order, and the shards' folders go."""
+        from fvvae import shards
+        n = self.s.shards
+        folders = [self.shard_folder(side, i, n) for i in range(n)]
+        records = []
+        for f in folders:
+            path = os.path.join(f, "done.json")
+            rec = json.load(open(path)) if os.path.exists(path) else {}
+            records.append(rec if rec.get("key") == key else None)
+        missing = [i for i, r in enumerate(records) if r is None]
+        if missing:
+            raise ProtocolError(
+                "%s side: shard%s %s of %d not done with these settings (each runs "
+                "tools/run_protocol.py with the same options and --shard I/%d --side %s)"
+                % (side, "s" if len(missing) > 1 else "", ", ".join(map(str, missing)), n, n,
+                   side))
+        try:
+            for path in ([store] if store else []) + [out for _, out, _ in jobs]:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            if store:
+                shards.merge_stores(store, n, items, consume=True, parts=[
+                    self.in_shard(f)(store) for f, r in zip(folders, records) if r["chunks"]])
+            for _, out, _ in jobs:
+                shards.merge_features(out, n, [self.in_shard(f)(out) for f, r in
+                                               zip(folders, records) if r["chunks"]])
+        except (OSError, ValueError) as e:
+            raise ProtocolError("merging the %s side's shards: %s" % (side, e)) from None
+        for f in folders:
+            shutil.rmtree(f)
+        seconds = {}
+        for r in records:
+            for label, sec in r["seconds"].items():
+                seconds[label] = seconds.get(label, 0.0) + sec
+        log.info("%s side: %d shards merged", side, n)
+        return seconds
 
     def sweep(self):
         """Accuracy against representation dimension (the paper's Figure 4a):

@@ -29,30 +29,55 @@ def shard_path(path, i, n):
     return "%s.shard-%d-of-%d" % (path.rstrip("/"), i, n)
 
 
-def merge_stores(out, n, expected=None):
-    """Merges PATH.shard-*-of-n descriptor stores into `out`; expected: the
-    number of items the list has (every index 0..expected-1 must be there)."""
+def merge_stores(out, n, expected=None, parts=None, consume=False, batch=1000):
+    """Merges PATH.shard-*-of-n descriptor stores (or `parts`, in order) into
+    `out`; expected: the number of items the list has (every index
+    0..expected-1 must be there). Records are copied `batch` to a write
+    transaction: LMDB keeps a transaction's dirty pages in memory and refuses
+    one of more than about a million pages (MDB_TXN_FULL), which one shard of
+    a paper-size store exceeds. consume: each part is deleted once it is
+    copied (the merge then needs the room of one part, not of all), leaving
+    PART.merged behind so that a merge killed half way resumes."""
+    import shutil
     from fvvae.descriptor_store import DescriptorStore
-    parts = [shard_path(out, i, n) for i in range(n)]
-    missing = [p for p in parts if not os.path.isdir(p)]
+    parts = parts or [shard_path(out, i, n) for i in range(n)]
+    done = [consume and os.path.exists(p.rstrip("/") + ".merged") for p in parts]
+    missing = [p for p, d in zip(parts, done) if not d and not os.path.isdir(p)]
     if missing:
         raise FileNotFoundError("shards missing: %s" % ", ".join(missing))
     # shards of a shuffled store share its order: keys are positions in it,
     # copied as they are, and the merged store keeps the order
-    first = DescriptorStore(parts[0], readonly=True)
-    order = first.order
-    first.close()
+    first = DescriptorStore(next(p for p, d in zip(parts, done) if not d), readonly=True) \
+        if not all(done) else None
+    order = first.order if first else None
+    if first:
+        first.close()
     merged = DescriptorStore(out, shuffle=order and (order["seed"], order["count"]))
     seen = {int(k) for k in merged.env.begin().cursor().iternext(keys=True, values=False)}
-    for p in parts:
+    for p, d in zip(parts, done):
+        if d:
+            continue
         store = DescriptorStore(p, readonly=True)
-        with store.env.begin() as src, merged.env.begin(write=True) as dst:
-            for key, raw in src.cursor():
-                if int(key) in seen and dst.get(key) != raw:
-                    raise ValueError("%s: item %d differs from another shard's" % (p, int(key)))
-                dst.put(key, raw)
-                seen.add(int(key))
+        with store.env.begin() as src:
+            cursor = src.cursor()
+            more = cursor.first()
+            while more:
+                with merged.env.begin(write=True) as dst:
+                    for _ in range(batch):
+                        key, raw = cursor.key(), cursor.value()
+                        if int(key) in seen and dst.get(key) != raw:
+                            raise ValueError("%s: item %d differs from another shard's"
+                                             % (p, int(key)))
+                        dst.put(key, raw)
+                        seen.add(int(key))
+                        more = cursor.next()
+                        if not more:
+                            break
         store.close()
+        if consume:
+            merged.env.sync(True)
+            open(p.rstrip("/") + ".merged", "w").close()
+            shutil.rmtree(p)
     if expected is not None and seen != set(range(expected)):
         lost = sorted(set(range(expected)) - seen)
         raise ValueError("%s: %d of %d items missing after the merge (first: %s): a shard is "

@@ -3,7 +3,14 @@ what they were: each stage has a key (its parameters plus the keys of the
 stages it depends on) and records the content digests of its outputs. A
 stage runs again when its key changed or an output's content differs; the
 tools it runs are resumable themselves, so an interrupted stage continues
-where it stopped."""
+where it stopped.
+
+An output whose size and modification time are what the stamp recorded is
+taken to hold what it held then (as make and rsync do): at the paper's scale
+the kept training sets are about 50 GB, and hashing them again at every start
+of every shard of a cluster run would cost minutes each. A readonly Stages
+(a shard of a streamed run) runs nothing: a stage that is not finished is an
+error that says so."""
 import hashlib
 import json
 import logging
@@ -32,11 +39,41 @@ def digest(path, chunk=1 << 22):
     return h.hexdigest()
 
 
+def signature(path):
+    """Sizes and modification times of a file, or of a folder's files."""
+    if os.path.isdir(path):
+        parts = []
+        for root, dirs, files in sorted(os.walk(path)):
+            dirs.sort()
+            for name in sorted(files):
+                if name != "lock.mdb":
+                    st = os.stat(os.path.join(root, name))
+                    parts.append("%s:%d:%d" % (os.path.relpath(os.path.join(root, name), path),
+                                               st.st_size, st.st_mtime_ns))
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    st = os.stat(path)
+    return "%d:%d" % (st.st_size, st.st_mtime_ns)
+
+
+class StageNotFinished(RuntimeError):
+    pass
+
+
 class Stages:
-    def __init__(self, folder):
+    def __init__(self, folder, readonly=False):
         self.folder = os.path.join(folder, "stages")
-        os.makedirs(self.folder, exist_ok=True)
+        self.readonly = readonly
+        if not readonly:
+            os.makedirs(self.folder, exist_ok=True)
         self.keys = {}
+
+    def unchanged(self, stamp, path):
+        """Whether `path` still holds what the stamp's run wrote."""
+        if not os.path.exists(path):
+            return False
+        if stamp.get("signatures", {}).get(path) == signature(path):
+            return True
+        return digest(path) == stamp["digests"].get(path)
 
     def key(self, params, deps=()):
         """The key a stage with these parameters and dependencies runs under."""
@@ -58,18 +95,23 @@ class Stages:
         key = self.key(params, deps)
         stamp = self.stamp(name)
         stamp_path = os.path.join(self.folder, name + ".json")
-        if (stamp and stamp.get("key") == key
-                and all(os.path.exists(o) and digest(o) == stamp["digests"].get(o)
-                        for o in outputs)):
+        if stamp and stamp.get("key") == key and all(self.unchanged(stamp, o) for o in outputs):
             log.info("stage %s: reused (same inputs, outputs unchanged)", name)
             self.keys[name] = hashlib.sha256((key + json.dumps(stamp["digests"], sort_keys=True))
                                              .encode()).hexdigest()
             return stamp.get("result")
+        if self.readonly:
+            raise StageNotFinished(
+                "stage %s is not finished with these settings (%s): a shard runs only its "
+                "own chunks; run the stages before it first" % (
+                    name, "never run" if not stamp else "its settings or inputs changed"
+                    if stamp.get("key") != key else "an output changed since"))
         log.info("stage %s: running", name)
         start = time.time()
         result = fn()
         digests = {o: digest(o) for o in outputs}
         record = {"key": key, "digests": digests, "result": result,
+                  "signatures": {o: signature(o) for o in outputs},
                   "seconds": time.time() - start}
         with open(stamp_path + ".tmp", "w") as f:
             json.dump(record, f, indent=1, default=str)

@@ -72,6 +72,24 @@ def rows_done(path):
         return 0
 
 
+def holds(store):
+    """f(start, end): whether the descriptor store holds items start..end-1
+    (its items are read once, when first asked: chunks only add to them)."""
+    done = []
+
+    def check(start, end):
+        if not done:
+            from fvvae.descriptor_store import DescriptorStore
+            have = set()
+            if os.path.isdir(store):
+                s = DescriptorStore(store, readonly=True)
+                have = s.done_indices()
+                s.close()
+            done.append(have)
+        return set(range(start, end)) <= done[0]
+    return check
+
+
 def remove(path):
     if os.path.isdir(path):
         shutil.rmtree(path)
@@ -86,13 +104,12 @@ def prepare(stages, name, key, outputs, marker_dir):
     """Before a streamed stage runs: keep what a killed run with the same key
     wrote; redo only the outputs damaged after a finished run with this key;
     start over when the key changed."""
-    from fvvae.stages import digest
     os.makedirs(marker_dir, exist_ok=True)
     marker = os.path.join(marker_dir, name + ".key")
     stamp = stages.stamp(name)
     if stamp and stamp.get("key") == key:
         for o in outputs:
-            if os.path.exists(o) and digest(o) != stamp["digests"].get(o):
+            if os.path.exists(o) and not stages.unchanged(stamp, o):
                 log.info("%s: %s differs from what the finished run wrote: redone", name, o)
                 remove(o)
     elif not (os.path.exists(marker) and open(marker).read() == key):
@@ -103,7 +120,8 @@ def prepare(stages, name, key, outputs, marker_dir):
     os.replace(marker + ".tmp", marker)
 
 
-def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_many=None):
+def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_many=None,
+               desc=None):
     """For each chunk (start, end, first row): unless every job's file holds
     the chunk's rows (and extracted(start, end) says the trunk's kept outputs
     hold its items), extract(chunk folder, start, end), then run the jobs
@@ -114,7 +132,7 @@ def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_man
     Returns {label: seconds}."""
     from tqdm import tqdm
     seconds = {label: 0.0 for label, _, _ in jobs}
-    for c, (start, end, row) in enumerate(tqdm(spans, desc=name, unit="chunk")):
+    for c, (start, end, row) in enumerate(tqdm(spans, desc=desc or name, unit="chunk")):
         last = spans[c + 1][2] if c + 1 < len(spans) else rows
         work = os.path.join(folder, "%s-%d" % (name, c))
         pending = [(label, fn) for label, path, fn in jobs if rows_done(path) < last]

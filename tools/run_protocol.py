@@ -62,7 +62,25 @@ def main(argv=None):
     ap.add_argument("--no-compact", dest="compact", action="store_false",
                     help="float32 representation files as the methods give them (default: "
                     "compact, normalised float16, BP folded; fvvae.features)")
+    ap.add_argument("--shard", metavar="I/N",
+                    help="run only the I-th of N blocks of the streamed chunks of --side, into "
+                    "OUT/shards/ (a task of a cluster job array: scripts/slurm_protocol.sh); "
+                    "nothing else runs")
+    ap.add_argument("--side", choices=("train", "test"), help="which streamed side --shard does")
+    ap.add_argument("--shards", type=int, default=0, metavar="N",
+                    help="the streamed stages take their rows from N finished shards")
+    ap.add_argument("--until", choices=("models",), help="models: stop after the training "
+                    "side and the models, before the test side")
     args = ap.parse_args(argv)
+    shard = ()
+    if args.shard:
+        from fvvae.shards import parse_shard
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as e:
+            ap.error(str(e))
+        if not args.side:
+            ap.error("--shard needs --side train or --side test")
 
     from fvvae import report
     from fvvae.device import exit_unless_gpu
@@ -79,6 +97,8 @@ def main(argv=None):
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
                          sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
                          augment=args.augment, chunk=args.chunk, compact=args.compact,
+                         shard=shard, side=args.side or "", shards=args.shards,
+                         until=args.until or "",
                          **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
                                                           "fv_size", "vlad_size", "bp_pca",
                                                           "sample", "seed")})
@@ -86,18 +106,29 @@ def main(argv=None):
                 args.trunk, args.weights, tuple(args.resize or ()), args.crop,
                 grouped=not args.per_item)
     os.makedirs(args.out, exist_ok=True)
+    log_name = "run.log"
+    if shard:           # the shards of a cluster run start together: each its own log
+        log_name = os.path.join("shards", "%s-%d-of-%d.log" % ((args.side,) + shard))
+        os.makedirs(os.path.join(args.out, "shards"), exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(os.path.join(args.out, "run.log")),
+                        handlers=[logging.FileHandler(os.path.join(args.out, log_name)),
                                   logging.StreamHandler()])
     log = logging.getLogger("fvvae.run_protocol")
     log.info("settings: %s; data: %s", dataclasses.asdict(s), dataclasses.asdict(data))
     start = time.time()
+    from fvvae.stages import StageNotFinished
     try:
-        p = Protocol(s, data)
+        p = Protocol(s, data, log_name=log_name)
         runs, encode_s, training = p.chain()
+        if shard or s.until:
+            log.info("%s done in %.0f s%s", "%s side, shard %d of %d" % ((s.side,) + shard)
+                     if shard else "the training side and the models", time.time() - start,
+                     "" if shard else "; the test side next (--shard I/N --side test, or a "
+                     "run without --until)")
+            return
         results = p.evaluate(runs, p.path("eval"))
         sweep = p.sweep() if s.sweep else None
-    except (ProtocolError, OSError, ValueError) as e:
+    except (ProtocolError, StageNotFinished, OSError, ValueError) as e:
         log.error("%s", e)
         sys.exit(1)
     paper, caption = table_for(args.dataset, args.trunk, args.variant)
