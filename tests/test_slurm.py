@@ -105,3 +105,59 @@ def test_sharded_extraction_as_a_slurm_job_array(cluster, tmp_path):
         (xa, la), (xb, lb) = a.read(i), b.read(i)
         assert la == lb
         np.testing.assert_allclose(xa, xb, rtol=1e-5, atol=1e-6)
+
+
+def wait_for(jobs, env, timeout=1500):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        q = subprocess.run(["squeue", "-h", "-j", ",".join(jobs)], capture_output=True,
+                           text=True, env=env)
+        if not q.stdout.strip():
+            return
+        time.sleep(2)
+    pytest.fail("the jobs %s did not finish in %d s" % (jobs, timeout))
+
+
+def test_streamed_protocol_as_four_dependent_slurm_submissions(cluster, tmp_path):
+    """scripts/slurm_protocol.sh (the README's example): the training side's
+    job array, the models, the test side's job array and the report, each
+    waiting for the one before; every representation file equal to the one
+    a single machine's streamed run writes, the shards' folders gone."""
+    import h5py
+    from test_streaming import lists, protocol, QUICK, rep_files
+    env, d = cluster
+    train, test = lists(tmp_path)
+    single = protocol(train, test, tmp_path / "single", "--chunk", "1")
+    assert single.returncode == 0, single.stderr[-3000:]
+    out = tmp_path / "cluster"
+    res = subprocess.run(["bash", str(ROOT / "scripts/slurm_protocol.sh"), "--shards", "2",
+                          "--", "--train-list", str(train), "--test-list", str(test),
+                          "--trunk", "open_nsfw", "--out", str(out), "--chunk", "1"] + QUICK,
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert res.returncode == 0, res.stderr
+    words = res.stdout.split()
+    assert words[0::2] == ["train", "models", "test", "report"], res.stdout
+    ids = words[1::2]
+    wait_for(ids, env)
+    logs = sorted(p.name for p in (out / "slurm").glob("*.log"))
+    assert logs == sorted(["train_%s_0.log" % ids[0], "train_%s_1.log" % ids[0],
+                           "models_%s.log" % ids[1], "test_%s_0.log" % ids[2],
+                           "test_%s_1.log" % ids[2], "report_%s.log" % ids[3]]), logs
+    text = {n: (out / "slurm" / n).read_text() for n in logs}
+    assert (out / "REPORT.md").exists(), text
+    assert "train side, shard 1 of 2 done" in text["train_%s_1.log" % ids[0]], text
+    assert "test side: 2 shards merged" in text["report_%s.log" % ids[3]], text
+    assert not [n for n in os.listdir(out / "shards") if os.path.isdir(out / "shards" / n)]
+    a, b = rep_files(tmp_path / "single"), rep_files(out)
+    assert a.keys() == b.keys() and len(a) == 16
+    for rel in a:
+        with h5py.File(a[rel], "r") as x, h5py.File(b[rel], "r") as y:
+            # (float16 rows; the jobs' BLAS may split its sums otherwise)
+            np.testing.assert_allclose(x["features"][:].astype(float),
+                                       y["features"][:].astype(float), atol=1e-3, err_msg=rel)
+            assert list(x["ids"].asstr()[:]) == list(y["ids"].asstr()[:]), rel
+    table = [l for l in (tmp_path / "single" / "REPORT.md").read_text().splitlines()
+             if l.startswith("| ")]
+    assert [l.split("|")[:5] for l in table] == [
+        l.split("|")[:5] for l in (out / "REPORT.md").read_text().splitlines()
+        if l.startswith("| ")]

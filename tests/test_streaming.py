@@ -211,6 +211,63 @@ def test_streamed_damaged_output_redoes_only_its_rows(runs):
         np.testing.assert_array_equal(f["features"][:], before)
 
 
+def test_sharded_streamed_run_equals_the_single_machine_run(runs):
+    """The streamed stages split over machines as a cluster's job arrays run
+    them (here by hand; tests/test_slurm.py submits them): the training
+    side's two shards at once, the models, the test side's two shards, the
+    report. A shard refuses to start before the stages it needs, a merge
+    names the shards not done; the rows and the kept training sets equal the
+    single machine's, and the shards' folders go after the merge."""
+    from fvvae.descriptor_store import DescriptorStore
+    folder, _ = runs
+    train, test = folder / "train.txt", folder / "test.txt"
+    out = folder / "sharded"
+
+    def run(*extra):
+        return protocol(train, test, out, "--chunk", "1", *extra)
+    early = run("--shard", "0/2", "--side", "test")
+    assert early.returncode == 1
+    assert "stage train_stream is not finished with these settings (never run)" in early.stderr
+    procs = [subprocess.Popen([str(c) for c in [
+        PY, ROOT / "tools" / "run_protocol.py", "--train-list", train, "--test-list", test,
+        "--trunk", "open_nsfw", "--out", out, "--chunk", "1", "--shard", "%d/2" % i,
+        "--side", "train"] + QUICK], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True) for i in range(2)]
+    for p in procs:
+        assert p.wait(timeout=900) == 0, p.stderr.read()[-3000:]
+    logs = [(out / "shards" / ("train-%d-of-2.log" % i)).read_text() for i in range(2)]
+    # three training chunks of 2 videos: the first shard takes one, the second two
+    assert "chunks 0..0 of 3 (rows 0..1)" in logs[0] and "chunks 1..2 of 3 (rows 2..5)" in logs[1]
+    assert not (out / "stages").exists()        # a shard runs no stage of its own
+    wrong = run("--shards", "3", "--until", "models")
+    assert wrong.returncode == 1 and "train side: shards 0, 1, 2 of 3 not done" in wrong.stderr
+    models = run("--shards", "2", "--until", "models")
+    assert models.returncode == 0, models.stderr[-3000:]
+    assert "the training side and the models done" in models.stderr
+    assert not (out / "encodings" / "ga" / "ga_test.h5").exists()
+    assert run("--shard", "0/2", "--side", "test").returncode == 0
+    half = run("--shards", "2")
+    assert half.returncode == 1 and "test side: shard 1 of 2 not done" in half.stderr
+    assert run("--shard", "1/2", "--side", "test").returncode == 0
+    final = run("--shards", "2")
+    assert final.returncode == 0, final.stderr[-3000:]
+    assert "stage train_stream: reused" in final.stderr
+    assert not [n for n in os.listdir(out / "shards") if os.path.isdir(out / "shards" / n)]
+    a, b = rep_files(folder / "streamed"), rep_files(out)
+    assert a.keys() == b.keys() and len(a) == 16
+    for rel in a:
+        with h5py.File(a[rel], "r") as x, h5py.File(b[rel], "r") as y:
+            np.testing.assert_array_equal(x["features"][:], y["features"][:], err_msg=rel)
+            assert list(x["ids"].asstr()[:]) == list(y["ids"].asstr()[:]), rel
+            assert (x["labels"][:] == y["labels"][:]).all(), rel
+            assert x.attrs["done"] == y.attrs["done"] == x["features"].shape[0], rel
+    one = DescriptorStore(str(folder / "streamed" / "activations" / "sets_train.lmdb"), True)
+    two = DescriptorStore(str(out / "activations" / "sets_train.lmdb"), True)
+    assert one.order == two.order and one.order is not None
+    with one.env.begin() as t1, two.env.begin() as t2:   # the same records in the same order
+        assert list(t1.cursor()) == list(t2.cursor())
+
+
 def test_run_tools_runs_jobs_in_one_process_and_stops_at_a_failing_one(tmp_path):
     """tools/run_tools.py (a streamed chunk's jobs): each job's own message
     and exit status, the job named, and the seconds of the jobs that ran."""
