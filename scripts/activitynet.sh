@@ -7,21 +7,23 @@
 #
 # usage: scripts/activitynet.sh [--annotations activity_net.v1-3.min.json] [--videos DIR]
 #          [--trunk vgg19_pool5|resnet152_res5c] [--weights F] [--frames N] [--no-ten-crop] [--gpu ID] [--out DIR]
+#          [--slurm N [--sbatch "OPTIONS"]]
 #          [-- more tools/run_protocol.py options]
 # Environment: ACTIVITYNET_JSON, ACTIVITYNET_VIDEOS, FVVAE_VGG19_WEIGHTS, FVVAE_RESNET152_WEIGHTS.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 ann=${ACTIVITYNET_JSON:-}; videos=${ACTIVITYNET_VIDEOS:-}; trunk=vgg19_pool5; weights=""
-ten_crop=1; frames=25; out=$ROOT/runs/activitynet; extra=(); gpu=""
+ten_crop=1; frames=25; out=$ROOT/runs/activitynet; extra=(); gpu=""; slurm=""; sbatch_opts=""
 while [ $# -gt 0 ]; do
   case $1 in
     --annotations) ann=$2; shift 2 ;;   --videos) videos=$2; shift 2 ;;
     --trunk) trunk=$2; shift 2 ;;       --weights) weights=$2; shift 2 ;;
     --frames) frames=$2; shift 2 ;;     --no-ten-crop) ten_crop=0; shift ;; --out) out=$2; shift 2 ;;
     --gpu) gpu=$2; shift 2 ;;
+    --slurm) slurm=$2; shift 2 ;;       --sbatch) sbatch_opts=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -40,8 +42,9 @@ if [ "$ten_crop" = 1 ]; then
   test_list="${test_list%.txt}_10crop.txt"
 fi
 classes=$(wc -l < "$out/prep/classes.txt")
-"$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/anet_rgb_training.txt" \
+protocol --train-list "$out/prep/anet_rgb_training.txt" \
   --test-list "$test_list" --trunk "$trunk" --weights "$weights" --classes "$classes" \
   --dataset activitynet --title "ActivityNet v1.3 validation, $trunk" --out "$out/$trunk" "${on_gpu[@]}" "${extra[@]}"
 skipped=$(($(wc -l < "$out/prep/problems.csv") - 1))
 [ "$skipped" = 0 ] || echo "($skipped videos skipped: see $out/prep/problems.csv)"
+[ -z "$slurm" ] || after_slurm

@@ -5,7 +5,8 @@
 # bounding-box crops (Table 6's "+box" columns).
 #
 # usage: scripts/cub200.sh [--root DIR] [--boxes no|yes|both] [--trunk vgg19_conv5_4]
-#          [--weights F] [--finetune ITERATIONS] [--finetune-batch B] [--gpu ID] [--out DIR] [-- more tools/run_protocol.py options]
+#          [--weights F] [--finetune ITERATIONS] [--finetune-batch B] [--gpu ID] [--out DIR]
+#          [--slurm N [--sbatch "OPTIONS"]] [-- more tools/run_protocol.py options]
 # --finetune N first fine-tunes the trunk on the training images with SGD for N
 # iterations (Table 6's "w/ ft" columns; tools/finetune_trunk.py).
 # Environment: CUB_ROOT (holds CUB_200_2011/), FVVAE_VGG19_WEIGHTS.
@@ -13,15 +14,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 data=${CUB_ROOT:-}; boxes=both; trunk=vgg19_conv5_4; weights=""; out=$ROOT/runs/cub200; extra=()
-finetune=0; finetune_batch=32; gpu=""
+finetune=0; finetune_batch=32; gpu=""; slurm=""; sbatch_opts=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) data=$2; shift 2 ;;     --boxes) boxes=$2; shift 2 ;;
     --trunk) trunk=$2; shift 2 ;;   --weights) weights=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;       --finetune) finetune=$2; shift 2 ;;
     --gpu) gpu=$2; shift 2 ;;       --finetune-batch) finetune_batch=$2; shift 2 ;;
+    --slurm) slurm=$2; shift 2 ;;       --sbatch) sbatch_opts=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -48,8 +50,9 @@ for v in "${variants[@]}"; do
         --out "$out/finetune$tag" "${on_gpu[@]}" | tail -1)
     tag=${tag}_ft; variant="$variant, fine-tuned"
   fi
-  "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/cub_train${tag%_ft}.txt" \
+  protocol --train-list "$out/prep/cub_train${tag%_ft}.txt" \
     --test-list "$out/prep/cub_test${tag%_ft}.txt" --trunk "$trunk" --weights "$w" \
     --classes "$classes" --per-item --chunk 500 --dataset cub \
     --variant "$variant" --title "CUB-200-2011, $variant, $trunk" --out "$out/${trunk}$tag" "${on_gpu[@]}" "${extra[@]}"
 done
+[ -z "$slurm" ] || after_slurm

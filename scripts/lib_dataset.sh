@@ -21,9 +21,10 @@ need_weights() {
 }
 setup() { "$ROOT/scripts/setup.sh" >/dev/null; }
 # need_gpu ID: stops (one line, exit 2) unless Caffe has CUDA and device ID answers;
-# an empty ID (no --gpu) is the CPU. Run after setup, before any work.
+# an empty ID (no --gpu) is the CPU; with --slurm the submitting machine needs none. Run after setup, before any work.
 need_gpu() {
   [ -n "${1:-}" ] || return 0
+  [ -z "${slurm:-}" ] || return 0     # the jobs check their node's GPU themselves
   "$PY" - "$1" "$(basename "$0")" <<'PY' || exit 2
 import sys
 from fvvae.device import GpuUnavailable, require_gpu
@@ -35,3 +36,19 @@ PY
 }
 # gpu_args ID: the flags that pass --gpu ID on to a tool (none for the CPU)
 gpu_args() { [ -z "${1:-}" ] || printf -- '--gpu\n%s\n' "$1"; }
+# protocol RUN_PROTOCOL_OPTIONS: tools/run_protocol.py here, or with --slurm N
+# (the variable slurm, and sbatch_opts from --sbatch) its four dependent Slurm
+# submissions (scripts/slurm_protocol.sh), the rest of the script left to a
+# rerun without --slurm once the jobs are done (every stage is then reused)
+protocol() {
+  if [ -n "${slurm:-}" ]; then
+    "$ROOT/scripts/slurm_protocol.sh" --shards "$slurm" --sbatch "${sbatch_opts:-}" -- "$@"
+  else
+    "$PY" "$ROOT/tools/run_protocol.py" "$@"
+  fi
+}
+# after_slurm: the line that says what comes after the submissions
+after_slurm() {
+  echo "submitted to Slurm (logs in each run's slurm/ folder); when the jobs are done, run"
+  echo "the same command without --slurm: every stage is reused and the tables written"
+}

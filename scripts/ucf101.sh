@@ -8,10 +8,13 @@
 #          [--trunk vgg19_pool5|resnet152_res5c] [--weights F]
 #          [--flow-trunk vgg19_flow_pool5] [--flow-weights F] [--frames N]
 #          [--no-ten-crop] [--fuse-weight W] [--idt-scores NPZ] [--finetune ITERATIONS]
-#          [--gpu ID] [--out DIR]
+#          [--gpu ID] [--out DIR] [--slurm N [--sbatch "OPTIONS"]]
 #          [-- more tools/run_protocol.py options, e.g. --iterations 5000]
 # --finetune N first fine-tunes the RGB trunk on the training frames with SGD
 # (Table 3's "pool5 fine-tuned"; tools/finetune_trunk.py).
+# --slurm N submits each stream's protocol to Slurm as N-task job arrays
+# (scripts/slurm_protocol.sh; the data preparation and --finetune run here);
+# run again without --slurm when the jobs are done for the tables and fusion.
 # Environment: UCF101_ROOT (holds UCF-101/ and ucfTrainTestlist/),
 #   FVVAE_VGG19_WEIGHTS, FVVAE_RESNET152_WEIGHTS, FVVAE_VGG19_FLOW_WEIGHTS.
 set -euo pipefail
@@ -19,7 +22,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 data=${UCF101_ROOT:-}; split=1; stream=rgb; trunk=vgg19_pool5; weights=""
 flow_trunk=vgg19_flow_pool5; flow_weights=""; ten_crop=1; frames=25; fuse_weight=0.5; idt=""
-out=""; extra=(); finetune=0; gpu=""
+out=""; extra=(); finetune=0; gpu=""; slurm=""; sbatch_opts=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) data=$2; shift 2 ;;           --split) split=$2; shift 2 ;;
@@ -30,8 +33,9 @@ while [ $# -gt 0 ]; do
     --fuse-weight) fuse_weight=$2; shift 2 ;;
     --idt-scores) idt=$2; shift 2 ;;      --out) out=$2; shift 2 ;;
     --finetune) finetune=$2; shift 2 ;;   --gpu) gpu=$2; shift 2 ;;
+    --slurm) slurm=$2; shift 2 ;;       --sbatch) sbatch_opts=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -68,12 +72,13 @@ for s in rgb flow; do
         --iterations "$finetune" --out "$out/finetune" "${on_gpu[@]}" | tail -1)
     variant=fine-tuned
   fi
-  "$PY" "$ROOT/tools/run_protocol.py" --train-list "$out/prep/split${split}_${s}_train.txt" \
+  protocol --train-list "$out/prep/split${split}_${s}_train.txt" \
     --test-list "$test_list" --trunk "$t" --weights "$w" --classes "$classes" --dataset ucf101 \
     --variant "$variant" --title "UCF101 split $split, $s stream, $t${variant:+, $variant}" \
     --out "$out/$s" "${on_gpu[@]}" "${extra[@]}"
   runs+=("$s")
 done
+if [ -n "$slurm" ]; then after_slurm; exit 0; fi
 # ---[ late fusion of the streams' FV-VAE scores (Table 4), and of external scores
 fuse=()
 for s in "${runs[@]}"; do fuse+=(--scores "FV-VAE-$s" "$out/$s/eval/FV-VAE_scores.npz"); done

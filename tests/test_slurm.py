@@ -161,3 +161,37 @@ def test_streamed_protocol_as_four_dependent_slurm_submissions(cluster, tmp_path
     assert [l.split("|")[:5] for l in table] == [
         l.split("|")[:5] for l in (out / "REPORT.md").read_text().splitlines()
         if l.startswith("| ")]
+
+
+def test_ucf101_script_submits_to_slurm_and_a_rerun_reuses_every_stage(cluster, tmp_path):
+    """scripts/ucf101.sh --slurm 2 prepares the data here and submits the
+    protocol (scripts/slurm_protocol.sh); once the jobs are done the same
+    command without --slurm reuses every stage and prints the table."""
+    import re
+    from conftest import read_results
+    from dataset_trees import ucf101_tree
+    from test_datasets import QUICK
+    env, d = cluster
+    root = ucf101_tree(str(tmp_path / "ucf"))
+    out = tmp_path / "run"
+    cmd = ["bash", str(ROOT / "scripts" / "ucf101.sh"), "--root", root, "--stream", "rgb",
+           "--trunk", "open_nsfw", "--frames", "3", "--out", str(out)]
+    tail = ["--", "--methods", "GA,FV,FV-VAE", "--chunk", "1"] + QUICK
+    res = subprocess.run(cmd + ["--slurm", "2"] + tail, capture_output=True, text=True, env=env,
+                         timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "the same command without --slurm" in res.stdout
+    ids = re.search(r"train (\d+) models (\d+) test (\d+) report (\d+)", res.stdout).groups()
+    wait_for(list(ids), env)
+    assert (out / "rgb" / "REPORT.md").exists(), [
+        p.read_text()[-2000:] for p in (out / "rgb" / "slurm").glob("*.log")]
+    slurm_results = read_results(out / "rgb")
+    again = subprocess.run(cmd + tail, capture_output=True, text=True, env=env, timeout=900)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert re.findall(r"stage (\S+): running", again.stderr) == []
+    assert {"train_stream", "test_stream", "train_fvvae_full_k15"} <= set(
+        re.findall(r"stage (\S+): reused", again.stderr))
+    assert list(slurm_results) == ["GA", "FV", "FV-VAE"]
+    keep = ("dimension", "top1", "top3", "map")
+    assert {m: [r[k] for k in keep] for m, r in read_results(out / "rgb").items()} == {
+        m: [r[k] for k in keep] for m, r in slurm_results.items()}
