@@ -33,9 +33,9 @@ def merge_stores(out, n, expected=None, parts=None, consume=False, batch=1000):
     """Merges PATH.shard-*-of-n descriptor stores (or `parts`, in order) into
     `out`; expected: the number of items the list has (every index
     0..expected-1 must be there). Records are copied `batch` to a write
-    transaction: LMDB keeps a transaction's dirty pages in memory and refuses
-    one of more than about a million pages (MDB_TXN_FULL), which one shard of
-    a paper-size store exceeds. consume: each part is deleted once it is
+    transaction: LMDB holds a transaction's dirty pages until it commits (or
+    spills them), and one part of a paper-size store is gigabytes; committed
+    batches also keep what a killed merge copied. consume: each part is deleted once it is
     copied (the merge then needs the room of one part, not of all), leaving
     PART.merged behind so that a merge killed half way resumes."""
     import shutil
