@@ -64,10 +64,12 @@ def fim_scale(sum_sq, total, count, method="norm"):
 
 
 def open_extraction(caffe, net_path, weights, source, list_path=None, root="", gpu=None,
-                    tool="extract"):
+                    tool="extract", cached=True):
     """The extract net with its weights, the descriptor store and the groups
     (videos with a list, else single sets) that FIM estimation and FV
-    extraction iterate over. Raises FileNotFoundError naming a missing input."""
+    extraction iterate over. Raises FileNotFoundError naming a missing input.
+    cached: the net may be one a call before loaded (fvvae.netcache); a
+    caller that changes its weights (FIM estimation) asks for its own."""
     from fvvae.descriptor_store import DescriptorStore
     from fvvae.image_list import read_list
     for path in (net_path, weights, source):
@@ -75,7 +77,9 @@ def open_extraction(caffe, net_path, weights, source, list_path=None, root="", g
             raise FileNotFoundError("%s does not exist" % path)
     from fvvae.device import use
     use(caffe, gpu, tool)
-    net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
+    from fvvae import netcache      # loaded once a process (tools/run_tools.py plans)
+    net = netcache.net(caffe, net_path, weights, gpu) if cached else caffe.Net(
+        net_path, weights=weights, phase=caffe.TEST)
     store = DescriptorStore(source, readonly=True)
     items = read_list(list_path, root, check_files=False) if list_path else None
     return net, store, groups_of(sorted(store.done_indices()), items)

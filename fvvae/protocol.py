@@ -158,20 +158,45 @@ class Protocol:
             raise ProtocolError("%s failed (exit %d): %s\nsee %s" % (
                 name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
 
-    def tools(self, jobs, folder):
-        """Runs [(tool, args)] in one process (tools/run_tools.py: Python and
-        pycaffe loaded once, not once a tool); returns each job's seconds."""
-        spec = []
-        for name, args in jobs:
-            args = [str(a) for a in args]
-            if self.s.gpu is not None and name in GPU_TOOLS:
-                args += [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
-            spec.append([name, args])
-            log.info("$ %s %s (in tools/run_tools.py)", name, " ".join(args))
-        path = os.path.join(folder, "jobs.json")
+    def run_plan(self, chunks, desc, folder):
+        """Runs a streamed side's chunks [(chunk folder, [(label, (tool,
+        args))])] in one process (tools/run_tools.py with a plan: Python,
+        pycaffe, the trunk and the methods' nets loaded once), with a progress
+        bar over the chunks; returns {label: seconds}."""
+        from collections import deque
+        from tqdm import tqdm
+        plan = {"desc": desc, "chunks": []}
+        for work, jobs in chunks:
+            steps = []
+            for label, (name, args) in jobs:
+                args = [str(a) for a in args]
+                if self.s.gpu is not None and name in GPU_TOOLS:
+                    args += [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
+                steps.append([label, name, args])
+                log.info("$ %s %s (in tools/run_tools.py)", name, " ".join(args))
+            plan["chunks"].append({"work": work, "jobs": steps})
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "%s.plan.json" % desc.replace(" ", "_").replace("/", "-"))
         with open(path, "w") as f:
-            json.dump(spec, f)
-        self.tool("run_tools.py", path)
+            json.dump(plan, f)
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "run_tools.py"), path]
+        log.info("$ %s (%d chunks)", " ".join(cmd), len(chunks))
+        tail = deque(maxlen=40)
+        with open(self.tool_log, "a") as f, tqdm(total=len(chunks), desc=desc,
+                                                 unit="chunk") as bar:
+            proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE, text=True)
+            for line in proc.stderr:
+                tail.append(line)
+                if re.match(r"run_tools: .* chunk \d+ of \d+ done", line):
+                    bar.update(1)
+            rc = proc.wait()
+            if rc:
+                f.write("".join(tail))
+        if rc != 0:
+            last = [l.strip() for l in tail if l.strip().startswith(("run_tools:", "encode:",
+                    "extract_descriptors:", "extract_fv:"))] or [l.strip() for l in tail][-1:]
+            raise ProtocolError("run_tools.py failed (exit %d): %s\nsee %s"
+                                % (rc, " / ".join(last[-2:]), self.tool_log))
         with open(path + ".seconds") as f:
             return json.load(f)
 
@@ -458,11 +483,10 @@ class Protocol:
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
 
         def extract(work, start, end, store):
-            self.tool("extract_descriptors.py", *self.extract_args("train"), "--out", store,
-                      "--shuffle", s.seed, "--items", "%d:%d" % (start, end),
-                      *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
-                      *(["--global", os.path.join(work, "global.lmdb")]
-                        if "global" in kinds else []))
+            return ("extract_descriptors.py", self.extract_args("train") + [
+                "--out", store, "--shuffle", s.seed, "--items", "%d:%d" % (start, end)]
+                + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
+                + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
         return self.streamed("train", params, deps, spans, rows, jobs, extract, sets)
 
     def stream_test(self):
@@ -480,11 +504,10 @@ class Protocol:
                     "--rows-total", total])))
 
         def extract(work, start, end, _):
-            self.tool("extract_descriptors.py", *self.extract_args("test"),
-                      "--out", os.path.join(work, "sets.lmdb"), "--items", "%d:%d" % (start, end),
-                      *(["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else []),
-                      *(["--global", os.path.join(work, "global.lmdb")]
-                        if "global" in kinds else []))
+            return ("extract_descriptors.py", self.extract_args("test") + [
+                "--out", os.path.join(work, "sets.lmdb"), "--items", "%d:%d" % (start, end)]
+                + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
+                + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
 
         params = {"list": self.data.test_list, "chunk": self.s.chunk,
                   "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
@@ -515,7 +538,8 @@ class Protocol:
                 side, spans, rows, [(label, out, lambda w, r, f=fn, o=out: f(w, r, rows, o))
                                     for label, out, fn in jobs],
                 lambda w, a, b: extract(w, a, b, store), self.path("stream"),
-                store and streaming.holds(store), self.tools)
+                store and streaming.holds(store),
+                lambda plan, desc: self.run_plan(plan, desc, self.path("stream")))
         return self.stages.run(name, params, outputs, make, deps=deps)
 
     # ---- streamed stages across machines ------------------------------------
@@ -559,7 +583,9 @@ class Protocol:
             [(label, local(out), lambda w, r, f=fn, o=local(out): f(w, r, last - first, o))
              for label, out, fn in jobs],
             lambda w, a, b: extract(w, a, b, kept), os.path.join(folder, "stream"),
-            kept and streaming.holds(kept), self.tools, desc="%s %d/%d" % (side, i, n))
+            kept and streaming.holds(kept),
+            lambda plan, desc: self.run_plan(plan, desc, os.path.join(folder, "stream")),
+            desc="%s %d/%d" % (side, i, n))
         with open(done + ".tmp", "w") as f:
             json.dump({"key": key, "seconds": seconds, "chunks": len(mine)}, f)
         os.replace(done + ".tmp", done)

@@ -120,28 +120,31 @@ def prepare(stages, name, key, outputs, marker_dir):
     os.replace(marker + ".tmp", marker)
 
 
-def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_many=None,
+def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_plan=None,
                desc=None):
-    """For each chunk (start, end, first row): unless every job's file holds
-    the chunk's rows (and extracted(start, end) says the trunk's kept outputs
-    hold its items), extract(chunk folder, start, end), then run the jobs
-    whose file lacks the chunk's rows; the chunk's stores are deleted after it.
+    """The chunks (start, end, first row) not done yet, each: unless every
+    job's file holds the chunk's rows (and extracted(start, end) says the
+    trunk's kept outputs hold its items), extract(chunk folder, start, end)
+    -> (tool, args), the trunk's pass, then the jobs whose file lacks the
+    chunk's rows; the chunk's stores are deleted after it.
     jobs: [(label, file it writes, fn(chunk folder, row) -> (tool, args))];
-    run_many([(tool, args)], chunk folder) runs them, all in one process, and
-    returns their seconds; rows: the files' rows in all.
-    Returns {label: seconds}."""
-    from tqdm import tqdm
-    seconds = {label: 0.0 for label, _, _ in jobs}
-    for c, (start, end, row) in enumerate(tqdm(spans, desc=desc or name, unit="chunk")):
+    rows: the files' rows in all. run_plan([(chunk folder, [(label, (tool,
+    args))])], desc) runs them all in one process (tools/run_tools.py: the
+    trunk and the methods' nets loaded once a side, not once a chunk) and
+    returns {label: seconds}. Returns {label: seconds} (the trunk's left out)."""
+    plan = []
+    for c, (start, end, row) in enumerate(spans):
         last = spans[c + 1][2] if c + 1 < len(spans) else rows
         work = os.path.join(folder, "%s-%d" % (name, c))
         pending = [(label, fn) for label, path, fn in jobs if rows_done(path) < last]
         if pending or not (extracted is None or extracted(start, end)):
-            os.makedirs(work, exist_ok=True)
-            extract(work, start, end)
-            if pending:
-                took = run_many([fn(work, row) for _, fn in pending], work)
-                for (label, _), sec in zip(pending, took):
-                    seconds[label] += sec
-        remove(work)
+            plan.append((work, [("trunk", extract(work, start, end))]
+                         + [(label, fn(work, row)) for label, fn in pending]))
+        else:
+            remove(work)            # a killed run's leftovers of a chunk since finished
+    seconds = {label: 0.0 for label, _, _ in jobs}
+    if plan:
+        for label, sec in run_plan(plan, desc or name).items():
+            if label in seconds:
+                seconds[label] += sec
     return seconds

@@ -20,3 +20,14 @@ def log_to(path, name):
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         logger.addHandler(handler)
     return logger
+
+
+def close_under(folder):
+    """Closes the tools' log files under `folder` (a streamed chunk's, before
+    it is deleted: a long-lived process would keep them open)."""
+    prefix = os.path.abspath(folder).rstrip("/") + "/"
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        for h in list(getattr(logger, "handlers", [])):
+            if getattr(h, "baseFilename", "").startswith(prefix):
+                logger.removeHandler(h)
+                h.close()

@@ -39,7 +39,8 @@ def main(argv=None):
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
-                                             args.list, args.root, args.gpu, "estimate_fim")
+                                             args.list, args.root, args.gpu, "estimate_fim",
+                                             cached=False)     # it writes the FIM into the net
     except (OSError, ValueError) as e:
         ap.exit(2, "estimate_fim: %s\n" % e)
     from fvvae.toollog import log_to

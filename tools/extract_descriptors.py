@@ -62,7 +62,7 @@ def main(argv=None):
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
     from fvvae.preprocess import load_flow_stack, load_image
-    from fvvae.trunks import (TRUNKS, check_weights, default_resize, ga_input, ga_trunk,
+    from fvvae.trunks import (TRUNKS, default_resize, ga_input, ga_trunk,
                               global_layers, trunk_definition, trunk_weights)
 
     if args.trunk not in TRUNKS:
@@ -123,15 +123,16 @@ def main(argv=None):
         with open(ga_path + ".tmp", "w") as f:
             f.write(text_format.MessageToString(ga_def))
         os.replace(ga_path + ".tmp", ga_path)
+    from fvvae import netcache      # loaded once a process (tools/run_tools.py plans)
     try:
-        check_weights(caffe, net_path, weights)
+        netcache.check_weights(caffe, net_path, weights)
         if ga_pass:
-            check_weights(caffe, ga_path, weights)
+            netcache.check_weights(caffe, ga_path, weights)
     except ValueError as e:
         ap.exit(2, "extract_descriptors: %s\n" % e)
-    net = caffe.Net(net_path, weights=weights, phase=caffe.TEST)
+    net = netcache.net(caffe, net_path, weights, args.gpu)
     if ga_pass:
-        ga_net = caffe.Net(ga_path, weights=weights, phase=caffe.TEST)
+        ga_net = netcache.net(caffe, ga_path, weights, args.gpu)
         ga_resize, ga_crop = ga_input(trunk)
 
     # the outputs, written batch by batch together: (store, net, blob)

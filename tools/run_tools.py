@@ -1,14 +1,22 @@
 #!/usr/bin/env python
 """Runs several of the project's tools one after another in one process, so
-that Python, pycaffe and the tools' libraries are loaded once (a streamed
-chunk's test rows: every method's encode.py / extract_fv.py call).
+that Python, pycaffe, the tools' libraries and their nets (fvvae.netcache)
+are loaded once: a streamed side's chunks, each the trunk's pass over the
+chunk and every method's encode.py / extract_fv.py call.
 
     .venv/bin/python tools/run_tools.py JOBS.json
 
 JOBS.json: [[TOOL, [ARG, ...]], ...], e.g. [["encode.py", ["--method", "ga",
-...]]]. Writes JOBS.json.seconds ([seconds of each job]). Stops at the first
-job that fails, with that job's exit status and its own message.
+...]]]; writes JOBS.json.seconds ([seconds of each job]). Or a plan:
+{"desc": NAME, "chunks": [{"work": FOLDER, "jobs": [[LABEL, TOOL, [ARG, ...]],
+...]}, ...]}: for each chunk its jobs, then FOLDER (the chunk's stores) is
+deleted, and a chunk whose deleted stores are still open in this process is
+an error (their disk would not be freed); one line a chunk on stderr
+("run_tools: NAME chunk I of N done"); writes JOBS.json.seconds ({LABEL:
+seconds}). Stops at the first job that fails, with that job's exit status and
+its own message.
 """
+import gc
 import importlib.util
 import json
 import os
@@ -30,6 +38,65 @@ def load(tool):
     return module
 
 
+MODULES = {}
+
+
+def run(tool, args, what):
+    """tools/TOOL's main(args) in this process; its seconds."""
+    module = MODULES.get(tool) or MODULES.setdefault(tool, load(tool))
+    start = time.time()
+    try:
+        module.main([str(a) for a in args])
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            print("run_tools: %s failed (%s)" % (tool, what), file=sys.stderr)
+            raise
+    return time.time() - start
+
+
+def still_open(folder):
+    """Files under `folder` this process still holds (descriptors or maps)."""
+    prefix = os.path.abspath(folder).rstrip("/") + "/"
+    held = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if target.startswith(prefix):
+            held.add(target)
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split(None, 5)
+            if len(parts) == 6 and parts[5].strip().startswith(prefix):
+                held.add(parts[5].strip())
+    return sorted(held)
+
+
+def run_plan(path, plan):
+    from fvvae.streaming import remove
+    from fvvae.toollog import close_under
+    chunks, desc, seconds = plan["chunks"], plan.get("desc", "chunks"), {}
+    for c, chunk in enumerate(chunks):
+        start = time.time()
+        os.makedirs(chunk["work"], exist_ok=True)
+        for j, (label, tool, args) in enumerate(chunk["jobs"]):
+            seconds[label] = seconds.get(label, 0.0) + run(
+                tool, args, "%s chunk %d of %d, job %d of %d" % (desc, c + 1, len(chunks), j + 1,
+                                                                len(chunk["jobs"])))
+        close_under(chunk["work"])
+        gc.collect()
+        remove(chunk["work"])
+        held = still_open(chunk["work"])
+        if held:
+            raise SystemExit("run_tools: %s stays open after its chunk was deleted (its disk is "
+                             "not freed): %s" % (held[0], chunk["work"]))
+        print("run_tools: %s chunk %d of %d done (%.1f s)" % (desc, c + 1, len(chunks),
+                                                             time.time() - start),
+              file=sys.stderr, flush=True)
+    return seconds
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -37,21 +104,17 @@ def main(argv=None):
     try:
         with open(argv[0]) as f:
             jobs = json.load(f)
-        assert isinstance(jobs, list) and all(len(j) == 2 for j in jobs)
-    except (OSError, ValueError, AssertionError, TypeError) as e:
-        raise SystemExit("run_tools: %s: not a list of [tool, [args]] (%s)" % (argv[0], e))
-    modules, seconds = {}, []
-    for tool, args in jobs:
-        module = modules.get(tool) or modules.setdefault(tool, load(tool))
-        start = time.time()
-        try:
-            module.main([str(a) for a in args])
-        except SystemExit as e:
-            if e.code not in (None, 0):
-                print("run_tools: %s failed (job %d of %d)" % (tool, len(seconds) + 1, len(jobs)),
-                      file=sys.stderr)
-                raise
-        seconds.append(time.time() - start)
+        assert (isinstance(jobs, list) and all(len(j) == 2 for j in jobs)) or (
+            isinstance(jobs, dict) and all(len(j) == 3 for c in jobs["chunks"]
+                                           for j in c["jobs"]))
+    except (OSError, ValueError, AssertionError, TypeError, KeyError) as e:
+        raise SystemExit("run_tools: %s: not a list of [tool, [args]] nor a plan of chunks (%s)"
+                         % (argv[0], e))
+    if isinstance(jobs, dict):
+        seconds = run_plan(argv[0], jobs)
+    else:
+        seconds = [run(tool, args, "job %d of %d" % (i + 1, len(jobs)))
+                   for i, (tool, args) in enumerate(jobs)]
     with open(argv[0] + ".seconds.tmp", "w") as f:
         json.dump(seconds, f)
     os.replace(argv[0] + ".seconds.tmp", argv[0] + ".seconds")
