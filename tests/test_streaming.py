@@ -299,3 +299,75 @@ def test_run_tools_runs_jobs_in_one_process_and_stops_at_a_failing_one(tmp_path)
     res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
                          capture_output=True, text=True)
     assert res.returncode == 1 and "not a list of [tool, [args]]" in res.stderr
+
+
+def test_run_tools_plan_runs_chunks_deletes_their_stores_and_finds_open_files(tmp_path):
+    """A plan (a streamed side in one process): each chunk's jobs, then its
+    folder deleted, one progress line a chunk, seconds by label; a file under
+    a deleted chunk that the process still holds is found."""
+    import importlib.util
+    import json
+    from fvvae import features
+    chunks = []
+    for c in range(2):
+        work = tmp_path / ("chunk-%d" % c)
+        work.mkdir()
+        with features.create(str(work / "x.h5.shard-0-of-1"), 1, 3) as f:
+            features.write_row(f, 0, "v%d" % c, c, np.arange(3.0) + c)
+        chunks.append({"work": str(work), "jobs": [
+            ["merge", "merge_shards.py", ["--kind", "h5", "--out", str(work / "x.h5"),
+                                          "--shards", "1"]],
+            ["copy", "merge_shards.py", ["--kind", "h5", "--out", str(tmp_path / ("c%d.h5" % c)),
+                                         "--shards", "1"]]]})
+    # the second job of each chunk reads a part outside the chunk: made here
+    for c in range(2):
+        with features.create(str(tmp_path / ("c%d.h5.shard-0-of-1" % c)), 1, 3) as f:
+            features.write_row(f, 0, "w%d" % c, c, np.ones(3))
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"desc": "test", "chunks": chunks}))
+    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(plan)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert re.findall(r"run_tools: test chunk (\d) of 2 done", res.stderr) == ["1", "2"]
+    assert not (tmp_path / "chunk-0").exists() and not (tmp_path / "chunk-1").exists()
+    seconds = json.loads((tmp_path / "plan.json.seconds").read_text())
+    assert set(seconds) == {"merge", "copy"} and all(v > 0 for v in seconds.values())
+    with h5py.File(tmp_path / "c1.h5", "r") as f:
+        assert list(f["ids"].asstr()[:]) == ["w1"]
+    spec = importlib.util.spec_from_file_location("run_tools", ROOT / "tools" / "run_tools.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    held = tmp_path / "held"
+    held.mkdir()
+    f = open(held / "a.log", "w")
+    try:
+        import shutil
+        shutil.rmtree(held)
+        assert mod.still_open(str(held)) == [str(held / "a.log") + " (deleted)"]
+    finally:
+        f.close()
+    assert mod.still_open(str(held)) == []
+
+
+def test_netcache_reuses_a_net_until_its_definition_or_weights_change(tmp_path):
+    import caffe
+    from fvvae import netcache
+    proto = tmp_path / "n.prototxt"
+    proto.write_text('input: "data" input_shape { dim: 1 dim: 4 }\n'
+                     'layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" '
+                     'inner_product_param { num_output: 2 weight_filler { type: "gaussian" } } }\n')
+    net = caffe.Net(str(proto), caffe.TEST)
+    weights = tmp_path / "w.caffemodel"
+    net.save(str(weights))
+    netcache.clear()
+    a = netcache.net(caffe, str(proto), str(weights))
+    assert netcache.net(caffe, str(proto), str(weights)) is a
+    np.testing.assert_array_equal(a.params["ip"][0].data, net.params["ip"][0].data)
+    time.sleep(0.01)
+    net.params["ip"][0].data[...] = 7.0
+    net.save(str(weights))                   # new weights: a new net with them
+    b = netcache.net(caffe, str(proto), str(weights))
+    assert b is not a and (b.params["ip"][0].data == 7.0).all()
+    proto.write_text(proto.read_text().replace("num_output: 2", "num_output: 2 bias_term: true"))
+    assert netcache.net(caffe, str(proto), str(weights)) is not b
+    netcache.clear()
