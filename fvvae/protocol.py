@@ -483,10 +483,7 @@ class Protocol:
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
 
         def extract(work, start, end, store):
-            return ("extract_descriptors.py", self.extract_args("train") + [
-                "--out", store, "--shuffle", s.seed, "--items", "%d:%d" % (start, end)]
-                + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
-                + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
+            return self.trunk_job("train", work, start, end, store, kinds, ["--shuffle", s.seed])
         return self.streamed("train", params, deps, spans, rows, jobs, extract, sets)
 
     def stream_test(self):
@@ -504,16 +501,23 @@ class Protocol:
                     "--rows-total", total])))
 
         def extract(work, start, end, _):
-            return ("extract_descriptors.py", self.extract_args("test") + [
-                "--out", os.path.join(work, "sets.lmdb"), "--items", "%d:%d" % (start, end)]
-                + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
-                + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
+            return self.trunk_job("test", work, start, end, os.path.join(work, "sets.lmdb"),
+                                  kinds)
 
         params = {"list": self.data.test_list, "chunk": self.s.chunk,
                   "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
         deps = [self.source_stage] + [n for n in self.stages.keys if n.startswith(
             ("encode_", "fv_"))]
         return self.streamed("test", params, deps, spans, rows, jobs, extract)
+
+    def trunk_job(self, split, work, start, end, sets, kinds, extra=()):
+        """The trunk's pass over a chunk's items start..end-1: (tool, args)
+        writing the sets into `sets` and the maps / global activations the
+        chunk's methods read (`kinds`) into the chunk folder."""
+        return ("extract_descriptors.py", self.extract_args(split) + [
+            "--out", sets, "--items", "%d:%d" % (start, end)] + list(extra)
+            + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
+            + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
 
     def streamed(self, side, params, deps, spans, rows, jobs, extract, store=None):
         """A streamed stage (SIDE_stream) over the chunks `spans` of `rows`
@@ -565,9 +569,10 @@ class Protocol:
         with open(marker + ".tmp", "w") as f:
             f.write(key)
         os.replace(marker + ".tmp", marker)
-        if os.path.exists(done) and json.load(open(done)).get("key") == key:
+        record = json.load(open(done)) if os.path.exists(done) else {}
+        if record.get("key") == key:
             log.info("%s side, shard %d of %d: already done", side, i, n)
-            return json.load(open(done))["seconds"]
+            return record["seconds"]
         b0, b1 = block(len(spans), i, n)
         first = spans[b0][2] if b0 < len(spans) else rows
         last = spans[b1][2] if b1 < len(spans) else rows

@@ -40,7 +40,8 @@ def merge_stores(out, n, expected=None, parts=None, consume=False, batch=1000):
     PART.merged behind so that a merge killed half way resumes."""
     import shutil
     from fvvae.descriptor_store import DescriptorStore
-    parts = parts or [shard_path(out, i, n) for i in range(n)]
+    if parts is None:
+        parts = [shard_path(out, i, n) for i in range(n)]
     done = [consume and os.path.exists(p.rstrip("/") + ".merged") for p in parts]
     missing = [p for p, d in zip(parts, done) if not d and not os.path.isdir(p)]
     if missing:
@@ -93,7 +94,8 @@ def merge_features(out, n, parts=None, block=256):
     the memory of a block, not of the file; the dtype (compact files:
     float16) and the attributes are kept."""
     import h5py
-    parts = parts or [shard_path(out, i, n) for i in range(n)]
+    if parts is None:
+        parts = [shard_path(out, i, n) for i in range(n)]
     total, cols, dtype, attrs, names = 0, None, None, None, None
     for p in parts:
         if not os.path.isfile(p):

@@ -73,7 +73,7 @@ def still_open(folder):
     return sorted(held)
 
 
-def run_plan(path, plan):
+def run_plan(plan):
     from fvvae.streaming import remove
     from fvvae.toollog import close_under
     chunks, desc, seconds = plan["chunks"], plan.get("desc", "chunks"), {}
@@ -111,7 +111,7 @@ def main(argv=None):
         raise SystemExit("run_tools: %s: not a list of [tool, [args]] nor a plan of chunks (%s)"
                          % (argv[0], e))
     if isinstance(jobs, dict):
-        seconds = run_plan(argv[0], jobs)
+        seconds = run_plan(jobs)
     else:
         seconds = [run(tool, args, "job %d of %d" % (i + 1, len(jobs)))
                    for i, (tool, args) in enumerate(jobs)]
