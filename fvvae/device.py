@@ -19,6 +19,15 @@ class GpuUnavailable(RuntimeError):
     pass
 
 
+# the devices this process has found answering: one `caffe device_query` a
+# process, not two a tool call (exit_unless_gpu, then use). A side's chunks
+# run their tools in one process (tools/run_tools.py), and a UCF101 stream at
+# --chunk 20 makes about 620 GPU tool calls (48 training chunks' trunk
+# passes; 190 test chunks' trunk pass and two FV extractions), each query a
+# Caffe process and a CUDA context of its own
+_answered = set()
+
+
 def libcaffe_path():
     """The libcaffe shared library this process has loaded (pycaffe imported)."""
     import caffe  # noqa: F401  (maps libcaffe)
@@ -40,7 +49,7 @@ def cuda_built(lib=None):
 def require_gpu(gpu, tool):
     """Raises GpuUnavailable (one line naming the tool) unless Caffe has CUDA
     and device `gpu` answers `caffe device_query`."""
-    if gpu is None:
+    if gpu is None or gpu in _answered:
         return
     if gpu < 0:
         raise GpuUnavailable("%s: --gpu %d: a device id is 0 or more" % (tool, gpu))
@@ -56,6 +65,7 @@ def require_gpu(gpu, tool):
             last = (res.stderr.strip().splitlines() or ["no output"])[-1]
             raise GpuUnavailable("%s: --gpu %d: Caffe has CUDA, but the device does not "
                                  "answer (%s)" % (tool, gpu, last.split("] ")[-1]))
+    _answered.add(gpu)
 
 
 def use(caffe, gpu, tool):

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from fvvae.training import parse_losses, train_with_guard
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.protocol")
 
@@ -654,97 +656,3 @@ class Protocol:
         res = self.evaluate({n: r[0] for n, r in runs.items()}, self.path("eval_sweep"))
         return [{"run": n, "family": family, "dimension": dim, "top1": float(res[n]["top1"]),
                  "n": int(res[n].get("test_items") or 0)} for n, (_, family, dim) in runs.items()]
-
-
-LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")
-
-
-def _snapshots(folder, kinds="solverstate"):
-    """[(iteration, path)] of a snapshot folder's files of these kinds (a
-    regex alternative: "solverstate|caffemodel"), in order."""
-    return sorted((int(m.group(1)), os.path.join(folder, f)) for f in os.listdir(folder)
-                  for m in [re.search(r"_iter_(\d+)\.(?:%s)$" % kinds, f)] if m)
-
-
-def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights=None, gpu=None):
-    """`.venv/bin/caffe train -solver`, resumed from the last snapshot in
-    `snapshots` if there is one (else started from `weights`, if given), on
-    GPU `gpu` if given, with a progress bar over the iterations.
-    A NaN or Inf loss stops training at once: the snapshots taken after the
-    last finite loss are removed, the earlier ones kept, and RuntimeError
-    names the iteration and the snapshot to resume from."""
-    import math
-    from tqdm import tqdm
-    for name in os.listdir(snapshots):   # a snapshot being written when a run was killed
-        if name.endswith(".partial"):
-            os.remove(os.path.join(snapshots, name))
-    states = _snapshots(snapshots)
-    cmd = [tool or os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
-    if states:
-        cmd += ["-snapshot", states[-1][1]]
-        log.info("resuming training from %s", states[-1][1])
-    elif weights:
-        cmd += ["-weights", weights]
-    if gpu is not None:
-        cmd += ["-gpu", str(gpu)]
-    env = dict(os.environ, GLOG_minloglevel="0", GLOG_logtostderr="1")
-    iteration, last_finite, bad = states[-1][0] if states else 0, None, None
-    with open(log_path, "a") as f, tqdm(total=iterations, desc="caffe train",
-                                        initial=iteration) as bar:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True, env=env)
-        for line in proc.stderr:
-            f.write(line)
-            m = LOSS_LINE.search(line)
-            if not m:
-                continue
-            if m.group(1):
-                iteration = int(m.group(1))
-                bar.n = min(iterations, iteration)
-                bar.refresh()
-            value = m.group(2) or m.group(3)
-            try:
-                finite = math.isfinite(float(value))
-            except ValueError:
-                finite = False
-            if finite and m.group(1):
-                last_finite = iteration
-            elif not finite:
-                bad = (iteration, line.strip())
-                proc.kill()
-                break
-        rc = proc.wait()
-    if bad:
-        kept = [(i, p) for i, p in _snapshots(snapshots) if last_finite is not None
-                and i <= last_finite]
-        # every file of a later iteration goes, a weights file whose solver
-        # state was still being written when the run was stopped included
-        for i, path in _snapshots(snapshots, "solverstate|caffemodel"):
-            if last_finite is None or i > last_finite:
-                os.remove(path)
-        raise RuntimeError(
-            "training stopped: the loss is not finite at iteration %d (%s); %s; see %s"
-            % (bad[0], bad[1].split("] ")[-1],
-               "the last good snapshot is %s" % kept[-1][1] if kept
-               else "no snapshot was taken before it", log_path))
-    if rc != 0:
-        raise RuntimeError("caffe train failed (exit %d); see %s" % (rc, log_path))
-
-
-def parse_losses(log_path):
-    """[(iteration, {loss name: value})] from a caffe train log. A log that
-    training resumed into holds the iterations after the snapshot twice: the
-    resumed run's lines, which come last, are kept."""
-    rows, current = [], None
-    with open(log_path) as f:
-        for line in f:
-            m = re.search(r"Iteration (\d+).*?, loss = ", line)
-            if m:
-                current = {"iteration": int(m.group(1))}
-                rows.append(current)
-                continue
-            m = re.search(r"Train net output #\d+: (loss_\w+) = ([-+0-9.eE]+|nan|inf)", line)
-            if m and current is not None:
-                current[m.group(1)] = float(m.group(2))
-    last = {r["iteration"]: r for r in rows}
-    return [last[i] for i in sorted(last)]

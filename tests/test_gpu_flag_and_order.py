@@ -55,6 +55,33 @@ def test_scripts_refuse_a_gpu_on_a_cpu_build(tmp_path):
     assert "need_gpu" in (ROOT / "scripts/activitynet.sh").read_text()
 
 
+def test_a_process_queries_a_device_once(monkeypatch):
+    """A CUDA build: the first tool call of a process asks `caffe device_query`
+    (its own CUDA context); later calls for the same device do not, a device
+    that did not answer is asked again, and a second device is asked too."""
+    from fvvae import device
+    queries, answer = [], {"rc": 0}
+
+    def fake_run(cmd, **k):
+        queries.append(cmd[-1])
+        return subprocess.CompletedProcess(cmd, answer["rc"], "", "F1203 no CUDA-capable device")
+
+    monkeypatch.setattr(device, "_answered", set())
+    monkeypatch.setattr(device, "cuda_built", lambda lib=None: True)
+    monkeypatch.setattr(device.subprocess, "run", fake_run)
+    answer["rc"] = 1
+    for _ in range(2):
+        with pytest.raises(device.GpuUnavailable, match="does not answer"):
+            device.require_gpu(0, "extract_fv")
+    assert queries == ["0", "0"]
+    answer["rc"] = 0
+    for tool in ("extract_descriptors", "extract_fv", "estimate_fim"):
+        device.require_gpu(0, tool)
+    device.require_gpu(1, "extract_fv")
+    device.require_gpu(1, "extract_fv")
+    assert queries == ["0", "0", "0", "1"]
+
+
 def test_gpu_reaches_every_tool_and_the_solver(tmp_path, monkeypatch):
     """The protocol with gpu=3: every net tool gets --gpu 3, make_nets --gpu
     (solver_mode GPU) and caffe train -gpu 3; with gpu=None none does."""
@@ -103,7 +130,7 @@ def test_solvers_say_gpu_when_asked(caffe, tmp_path):
     assert "solver_mode: GPU" in finetune.solver_text("t", "p", 10, gpu=True)
     assert "solver_mode: CPU" in finetune.solver_text("t", "p", 10)
     # train_with_guard hands the id to caffe train (a stand-in tool records its argv)
-    from fvvae.protocol import train_with_guard
+    from fvvae.training import train_with_guard
     fake, argv = tmp_path / "caffe", tmp_path / "argv.txt"
     fake.write_text('#!/bin/sh\necho "$@" > %s\n' % argv)
     fake.chmod(0o755)

@@ -1,5 +1,5 @@
 """Training that meets a NaN or Inf loss stops with a message naming the
-iteration, and keeps the last good snapshot (fvvae.protocol.train_with_guard,
+iteration, and keeps the last good snapshot (fvvae.training.train_with_guard,
 which every pipeline's `caffe train` goes through)."""
 import re
 
@@ -10,7 +10,7 @@ from small_fvvae import make_descriptor_sets, train_net
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_snapshot(caffe, tmp_path):
-    from fvvae.protocol import train_with_guard
+    from fvvae.training import train_with_guard
     h5 = tmp_path / "sets.h5"
     make_descriptor_sets(h5)
     (tmp_path / "train.txt").write_text(str(h5) + "\n")

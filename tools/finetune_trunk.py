@@ -52,7 +52,7 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         ap.exit(2, "finetune_trunk: %s\n" % e)
     if not os.path.exists(final):
-        from fvvae.protocol import train_with_guard
+        from fvvae.training import train_with_guard
         try:
             train_with_guard(solver, os.path.join(args.out, "snapshots"), args.iterations,
                              os.path.join(args.out, "finetune.log"), weights=weights,
