@@ -36,6 +36,16 @@ def net(caffe, prototxt, weights, gpu=None):
     return n
 
 
+def forward(n):
+    """The whole forward pass of a loaded net with the GIL released (patch
+    0012: Net._forward_nogil), so that fvvae.loader's threads read the next
+    batches meanwhile; pycaffe's forward() where the method is missing."""
+    run = getattr(n, "_forward_nogil", None)
+    if run is None:
+        return n.forward()
+    run(0, len(n.layers) - 1)
+
+
 def check_weights(caffe, prototxt, weights):
     """fvvae.trunks.check_weights, once per definition and weights file."""
     from fvvae.trunks import check_weights as check

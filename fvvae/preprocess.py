@@ -24,9 +24,21 @@ def _crop_offsets(h, w, crop, position):
     return y, x
 
 
-def _resize_crop(img, resize_hw, crop, position, path):
+def read_resized(path, resize_hw, grey=False):
+    """The image decoded (grey and CMYK ones become 3-channel BGR unless
+    `grey`) and resized to resize_hw (H, W), 8-bit: the costly part of
+    loading, which the ten crops of a frame share (fvvae.loader)."""
+    img = cv2.imread(path, cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError("%s: not a readable image" % path)
     h, w = resize_hw
-    img = cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def crop_view(img, crop, position, path):
+    """The crop x crop window of a resized image at `position` (crop = 0:
+    the whole image), mirrored for an `f` position."""
+    h, w = img.shape[:2]
     if crop:
         if crop > h or crop > w:
             raise ValueError("%s: crop %d is larger than the resized %d x %d image"
@@ -38,17 +50,21 @@ def _resize_crop(img, resize_hw, crop, position, path):
     return img
 
 
+def image_blob(resized, crop, mean_bgr, position, path):
+    """A resized colour image's crop minus the BGR mean, C x H x W float32
+    (one pass: the crop's 8-bit pixels to the blob)."""
+    view = crop_view(resized, crop, position, path).transpose(2, 0, 1)
+    out = np.empty(view.shape, np.float32)
+    np.subtract(view, np.asarray(mean_bgr, np.float32)[:, None, None], out=out)
+    return out
+
+
 def load_image(path, resize_hw, crop, mean_bgr, position="c"):
     """Reads an image (grey and CMYK ones become 3-channel BGR), resizes it to
     resize_hw (H, W), takes the crop x crop window at `position` (crop = 0:
     none), mirrors it for an `f` position, and subtracts the BGR mean. The
     authors' frames: 240 x 320, centre crop 224."""
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError("%s: not a readable image" % path)
-    img = _resize_crop(img, resize_hw, crop, position, path)
-    img = img - np.asarray(mean_bgr, np.float32)
-    return np.ascontiguousarray(img.transpose(2, 0, 1))
+    return image_blob(read_resized(path, resize_hw), crop, mean_bgr, position, path)
 
 
 def flow_stack_paths(first_x, length):
@@ -61,20 +77,36 @@ def flow_stack_paths(first_x, length):
              "%sy_%0*d.jpg" % (m.group("head"), digits, k)) for k in range(start, start + length)]
 
 
+def flow_plane_paths(first_x, length):
+    """The 2 * length images of a flow stack, x1, y1, x2, y2, ...; ValueError
+    names a missing one."""
+    paths = []
+    for px, py in flow_stack_paths(first_x, length):
+        for p in (px, py):
+            if not os.path.isfile(p):
+                raise ValueError("%s: flow image missing (stack of %s)" % (p, first_x))
+            paths.append(p)
+    return paths
+
+
+def flow_blob(planes, crop, mean, position, first_x):
+    """A flow stack from its resized planes (x1, y1, x2, ...): each cropped,
+    mirroring negating the x flow (255 - x), minus the mean."""
+    views = [crop_view(img, crop, position, first_x) for img in planes]
+    out = np.empty((len(views),) + views[0].shape, np.float32)
+    for k, view in enumerate(views):
+        if k % 2 == 0 and position.endswith("f"):
+            np.subtract(np.float32(255.0), view, out=out[k], dtype=np.float32)
+            out[k] -= np.float32(mean)
+        else:
+            np.subtract(view, np.float32(mean), out=out[k], dtype=np.float32)
+    return out
+
+
 def load_flow_stack(first_x, resize_hw, crop, mean, length, position="c"):
     """2 * length channels x1, y1, x2, y2, ... (the two-stream convention) of
     8-bit flow images (128 = no motion) minus the mean. Mirroring flips the
     images and negates the x flow (255 - x)."""
-    planes = []
-    for px, py in flow_stack_paths(first_x, length):
-        for p, is_x in ((px, True), (py, False)):
-            if not os.path.isfile(p):
-                raise ValueError("%s: flow image missing (stack of %s)" % (p, first_x))
-            img = cv2.imread(p, cv2.IMREAD_GRAYSCALE)
-            if img is None:
-                raise ValueError("%s: not a readable image" % p)
-            img = _resize_crop(img, resize_hw, crop, position, p)
-            if is_x and position.endswith("f"):
-                img = 255.0 - img
-            planes.append(img)
-    return np.ascontiguousarray(np.stack(planes) - np.float32(mean))
+    paths = flow_plane_paths(first_x, length)
+    return flow_blob([read_resized(p, resize_hw, grey=True) for p in paths], crop, mean,
+                     position, first_x)

@@ -41,6 +41,9 @@ def main(argv=None):
                     help="write OUT's records in one seeded random order (a training store: "
                          "Caffe's Data layer reads in key order, and lists are sorted by class)")
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--workers", type=int, help="threads reading and resizing the next "
+                    "batches' images while the net runs (fvvae.loader; default the cores, "
+                    "at most 8)")
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the list, "
                     "into OUT.shard-i-of-N (and the same for --maps, --global); "
@@ -61,7 +64,7 @@ def main(argv=None):
     from fvvae.descriptor_store import DescriptorStore
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
-    from fvvae.preprocess import load_flow_stack, load_image
+    from fvvae.loader import default_workers, flow_loader, image_loader
     from fvvae.trunks import (TRUNKS, default_resize, ga_input, ga_trunk,
                               global_layers, trunk_definition, trunk_weights)
 
@@ -133,7 +136,6 @@ def main(argv=None):
     net = netcache.net(caffe, net_path, weights, args.gpu)
     if ga_pass:
         ga_net = netcache.net(caffe, ga_path, weights, args.gpu)
-        ga_resize, ga_crop = ga_input(trunk)
 
     # the outputs, written batch by batch together: (store, net, blob)
     try:
@@ -154,33 +156,31 @@ def main(argv=None):
     log.info("trunk %s (%s), mode %s, %d items%s, %d already done, resize %s crop %d",
              args.trunk, weights, mode, len(mine),
              " (shard %d of %d)" % shard if shard else "", len(done), resize, crop)
+    batches = [todo[b:b + args.batch] for b in range(0, len(todo), args.batch)]
+    workers = args.workers or default_workers()
     if trunk.in_channels == 3:
-        def load(item):
-            return load_image(item.path, resize, crop, trunk.mean_bgr, item.crop)
+        views = [(resize, crop)] + ([ga_input(trunk)] if ga_net is not None else [])
+        loader = image_loader(items, batches, views, trunk.mean_bgr, workers)
     else:                   # the flow stream: stacks of x/y flow images
-        def load(item):
-            return load_flow_stack(item.path, resize, crop, trunk.mean_bgr[0],
-                                   trunk.in_channels // 2, item.crop)
+        loader = flow_loader(items, batches, resize, crop, trunk.mean_bgr[0],
+                             trunk.in_channels // 2, workers)
+    batches = iter(loader)
     with tqdm(total=len(mine), initial=len(done), desc="descriptors", unit="img") as bar:
-        for start in range(0, len(todo), args.batch):
-            batch = todo[start:start + args.batch]
+        while True:
             try:
-                blob = np.stack([load(items[i]) for i in batch])
+                batch, blobs = next(batches)
+            except StopIteration:
+                break
             except ValueError as e:
                 saved = len(store.done_indices())
                 for s, _, _ in outputs:
                     s.close()
                 ap.exit(2, "extract_descriptors: %s (the %d items before it are saved in %s)\n"
                         % (e, saved, args.out))
-            net.blobs["data"].reshape(*blob.shape)
-            net.blobs["data"].data[...] = blob
-            net.forward()
-            if ga_net is not None:
-                ga_blob = np.stack([load_image(items[i].path, ga_resize, ga_crop,
-                                               trunk.mean_bgr, items[i].crop) for i in batch])
-                ga_net.blobs["data"].reshape(*ga_blob.shape)
-                ga_net.blobs["data"].data[...] = ga_blob
-                ga_net.forward()
+            for n, blob in zip([net, ga_net], blobs):
+                n.blobs["data"].reshape(*blob.shape)
+                n.blobs["data"].data[...] = blob
+                netcache.forward(n)
             labels = [items[i].label for i in batch]
             for s, source, name in outputs:
                 try:
