@@ -10,7 +10,7 @@ and the test side (ten crops a frame, ten consecutive lines of a 10-crop
 list), RGB (resize 240 x 320, crop 224) and flow (stacks of 10 x / y images
 from 256 x 340, started every 7 frames, as 25 stacks of a 186-frame video
 are). Each way is timed in the same run on the same items, the blobs
-checked equal to the baseline's. Milliseconds a item, images decoded a item,
+checked equal to the baseline's. Milliseconds an item, images decoded an item,
 the ratio to the baseline; projected to UCF101 split 1 (238,425 training
 frames, 945,750 test crops a stream) as core-hours of reading. Writes
 bench/results/loader.{csv,md}.
@@ -153,7 +153,7 @@ def main(argv=None):
           "on %d cores; baseline: item by item. UCF101 hours: one stream of split 1 (238,425 "
           "training frames, 945,750 test crops) read this way, wall clock." % (
               args.batch, args.repeat, cores), "",
-          "| stream | side | items | way | threads | ms a item | images decoded a item | "
+          "| stream | side | items | way | threads | ms an item | images decoded an item | "
           "ratio to the baseline | UCF101 hours |",
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     md += ["| %(stream)s | %(side)s | %(items)s | %(way)s | %(threads)s | %(ms_per_item)s | "
