@@ -2,7 +2,7 @@
 """Reading the trunk's input: fvvae.loader against the baseline, loading item
 by item (fvvae.preprocess.load_image / load_flow_stack, the loop before).
 
-    .venv/bin/python bench/loader.py [--frames 30] [--repeat 3] [--out bench/results]
+    .venv/bin/python bench/loader.py [--frames 64] [--stacks 32] [--repeat 3] [--out bench/results]
 
 On real frames (opencv-doc's clips at the authors' 240 x 320) in the paper's
 four cases of one UCF101 stream: the training side (one centre crop a frame)
@@ -12,7 +12,7 @@ from 256 x 340, started every 7 frames, as 25 stacks of a 186-frame video
 are). Each way is timed in the same run on the same items, the blobs
 checked equal to the baseline's. Milliseconds an item, images decoded an item,
 the ratio to the baseline; projected to UCF101 split 1 (238,425 training
-frames, 945,750 test crops a stream) as core-hours of reading. Writes
+frames, 945,750 test crops a stream) as hours of reading at these threads. Writes
 bench/results/loader.{csv,md}.
 """
 import argparse
@@ -22,7 +22,6 @@ import shutil
 import sys
 import time
 
-import cv2
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,42 +29,6 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 MEAN = (104.0, 117.0, 123.0)
 UCF101 = {"train": 238425, "test": 945750}      # items a stream (25 frames x 10 crops a test video)
-
-
-def make_frames(folder, n):
-    from dataset_trees import OPENCV_DATA, SOURCES, require_sample_videos
-    require_sample_videos()
-    os.makedirs(folder, exist_ok=True)
-    paths, per = [], -(-n // len(SOURCES))
-    for v, name in enumerate(sorted(SOURCES.values())):
-        cap = cv2.VideoCapture(os.path.join(OPENCV_DATA, name))
-        for k in range(per):
-            ok, frame = cap.read()
-            if not ok or len(paths) == n:
-                break
-            p = os.path.join(folder, "%d_%04d.jpg" % (v, k))
-            cv2.imwrite(p, cv2.resize(frame, (320, 240)))
-            paths.append(p)
-        cap.release()
-    return paths
-
-
-def make_flow(folder, n):
-    """x / y flow images (8-bit around 128) from consecutive real frames."""
-    from dataset_trees import OPENCV_DATA
-    os.makedirs(folder, exist_ok=True)
-    cap = cv2.VideoCapture(os.path.join(OPENCV_DATA, "vtest.avi"))
-    ok, prev = cap.read()
-    prev = cv2.cvtColor(cv2.resize(prev, (340, 256)), cv2.COLOR_BGR2GRAY).astype(np.int16)
-    for k in range(1, n + 1):
-        ok, frame = cap.read()
-        cur = cv2.cvtColor(cv2.resize(frame, (340, 256)), cv2.COLOR_BGR2GRAY).astype(np.int16)
-        d = np.clip(128 + 4 * (cur - prev), 0, 255).astype(np.uint8)
-        cv2.imwrite(os.path.join(folder, "flow_x_%05d.jpg" % k), d)
-        cv2.imwrite(os.path.join(folder, "flow_y_%05d.jpg" % k), np.ascontiguousarray(d[::-1]))
-        prev = cur
-    cap.release()
-    return os.path.join(folder, "flow_x_%05d.jpg")
 
 
 def main(argv=None):
@@ -81,9 +44,11 @@ def main(argv=None):
     from fvvae.loader import flow_loader, image_loader
     from fvvae.preprocess import CROPS, load_flow_stack, load_image
 
+    from dataset_trees import example_frames, flow_images
     shutil.rmtree(args.workdir, ignore_errors=True)
-    frames = make_frames(os.path.join(args.workdir, "rgb"), args.frames)
-    first = make_flow(os.path.join(args.workdir, "flow"), 7 * (args.stacks - 1) + 10)
+    frames = example_frames(os.path.join(args.workdir, "rgb"), -(-args.frames // 2), step=1)
+    first = flow_images(os.path.join(args.workdir, "flow"), 7 * (args.stacks - 1) + 10,
+                        size=(340, 256))
     stacks = [first % (1 + 7 * s) for s in range(args.stacks)]
     cases = {
         ("rgb", "train"): [Item(p, 0, None, "c") for p in frames],

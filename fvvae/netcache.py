@@ -39,11 +39,8 @@ def net(caffe, prototxt, weights, gpu=None):
 def forward(n):
     """The whole forward pass of a loaded net with the GIL released (patch
     0012: Net._forward_nogil), so that fvvae.loader's threads read the next
-    batches meanwhile; pycaffe's forward() where the method is missing."""
-    run = getattr(n, "_forward_nogil", None)
-    if run is None:
-        return n.forward()
-    run(0, len(n.layers) - 1)
+    batches meanwhile."""
+    n._forward_nogil(0, len(n.layers) - 1)
 
 
 def check_weights(caffe, prototxt, weights):

@@ -138,12 +138,12 @@ def cub_tree(root, per_class=5, test_per_class=2, seed=0):
     return root
 
 
-def example_frames(folder, per_clip=5):
+def example_frames(folder, per_clip=5, step=17):
     """Ten real video frames as JPEGs at 320 x 240 (the authors' frame size):
     frames 1-5 from opencv-doc's vtest.avi (a street), 6-10 from
-    Megamind.avi (an animation), spaced through each clip. They stand in for
-    the authors' ten example frames wherever a test needs real frames only,
-    so those tests run without the authors' release."""
+    Megamind.avi (an animation), every `step`-th frame of each clip. They
+    stand in for the authors' ten example frames wherever a test needs real
+    frames only, so those tests run without the authors' release."""
     require_sample_videos()
     os.makedirs(folder, exist_ok=True)
     paths = []
@@ -153,7 +153,7 @@ def example_frames(folder, per_clip=5):
         while got < per_clip:
             ok, frame = cap.read()
             assert ok, (name, k)
-            if k % 17 == 0:
+            if k % step == 0:
                 path = os.path.join(folder, "%06d.jpg" % (clip * per_clip + got + 1))
                 if not os.path.exists(path):
                     cv2.imwrite(path, cv2.resize(frame, (320, 240)))
@@ -162,3 +162,27 @@ def example_frames(folder, per_clip=5):
             k += 1
         cap.release()
     return paths
+
+
+def flow_images(folder, n, size=(320, 240)):
+    """n pairs flow_x_00001.jpg .. / flow_y_...: 8-bit flow around 128 (the
+    two-stream convention) from the grey-level change between consecutive
+    real frames of vtest.avi (y: the same, upside down), at size (W, H).
+    Returns the name pattern of the x images."""
+    require_sample_videos()
+    os.makedirs(folder, exist_ok=True)
+    cap = cv2.VideoCapture(os.path.join(OPENCV_DATA, "vtest.avi"))
+
+    def grey():
+        ok, frame = cap.read()
+        assert ok, "vtest.avi has fewer than %d frames" % (n + 1)
+        return cv2.cvtColor(cv2.resize(frame, size), cv2.COLOR_BGR2GRAY).astype(np.int16)
+    prev = grey()
+    for k in range(1, n + 1):
+        cur = grey()
+        d = np.clip(128 + 4 * (cur - prev), 0, 255).astype(np.uint8)
+        cv2.imwrite(os.path.join(folder, "flow_x_%05d.jpg" % k), d)
+        cv2.imwrite(os.path.join(folder, "flow_y_%05d.jpg" % k), np.ascontiguousarray(d[::-1]))
+        prev = cur
+    cap.release()
+    return os.path.join(folder, "flow_x_%05d.jpg")

@@ -69,35 +69,15 @@ def test_frames_ten_crops_equal_the_reference_each_decoded_once(tmp_path, batch,
     assert loader.decodes == len(paths) * len(views)
 
 
-def flow_planes(folder, frames=14):
-    """x and y flow images from the grey levels of consecutive real frames
-    (their differences, as 8-bit flow around 128)."""
-    from dataset_trees import OPENCV_DATA, require_sample_videos
-    require_sample_videos()
-    os.makedirs(folder, exist_ok=True)
-    cap = cv2.VideoCapture(os.path.join(OPENCV_DATA, "vtest.avi"))
-    ok, prev = cap.read()
-    prev = cv2.cvtColor(cv2.resize(prev, (320, 240)), cv2.COLOR_BGR2GRAY).astype(np.int16)
-    for k in range(1, frames + 1):
-        ok, frame = cap.read()
-        assert ok
-        cur = cv2.cvtColor(cv2.resize(frame, (320, 240)), cv2.COLOR_BGR2GRAY).astype(np.int16)
-        d = np.clip(128 + cur - prev, 0, 255).astype(np.uint8)
-        cv2.imwrite(os.path.join(folder, "flow_x_%05d.jpg" % k), d)
-        cv2.imwrite(os.path.join(folder, "flow_y_%05d.jpg" % k), np.ascontiguousarray(d[::-1]))
-        prev = cur
-    cap.release()
-    return folder
-
-
 def test_flow_stacks_equal_the_reference_overlaps_decoded_once(tmp_path):
     from fvvae.image_list import Item
     from fvvae.loader import flow_loader
     from fvvae.preprocess import CROPS
-    folder = flow_planes(str(tmp_path / "flow"))
+    from dataset_trees import flow_images
+    folder = str(tmp_path / "flow")
+    first = flow_images(folder, 14)
     starts, length = (1, 3, 5), 10                   # overlapping stacks of a video
-    items = [Item(os.path.join(folder, "flow_x_%05d.jpg" % s), 0, "v", c)
-             for s in starts for c in CROPS]
+    items = [Item(first % s, 0, "v", c) for s in starts for c in CROPS]
     batches = [list(range(b, min(b + 4, len(items)))) for b in range(0, len(items), 4)]
     loader = flow_loader(items, batches, (256, 340), 224, 128.0, length, workers=3)
     for got_batch, (blob,) in loader:

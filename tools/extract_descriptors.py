@@ -164,11 +164,11 @@ def main(argv=None):
     else:                   # the flow stream: stacks of x/y flow images
         loader = flow_loader(items, batches, resize, crop, trunk.mean_bgr[0],
                              trunk.in_channels // 2, workers)
-    batches = iter(loader)
+    loaded = iter(loader)
     with tqdm(total=len(mine), initial=len(done), desc="descriptors", unit="img") as bar:
         while True:
             try:
-                batch, blobs = next(batches)
+                batch, blobs = next(loaded)
             except StopIteration:
                 break
             except ValueError as e:
