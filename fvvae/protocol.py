@@ -101,6 +101,19 @@ class Data:
     grouped: bool = True     # rows per GROUP (videos); False: per item
 
 
+@dataclass
+class Variant:
+    """One FV-VAE head of a run: its row name, lambda3 (0: FV-VAE⁻), latent
+    size K, trained the authors' way with the trunk in the graph (augment),
+    Caffe's training seed (None: the run's), or not trained at all."""
+    name: str
+    lambda3: float
+    latent: int
+    augment: bool = False
+    seed: Optional[int] = None
+    untrained: bool = False
+
+
 class Protocol:
     def __init__(self, s, data=None, log_name="run.log"):
         from fvvae.stages import Stages
@@ -256,27 +269,33 @@ class Protocol:
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
-    def fv_vae(self, lambda3, latent, augment=False, train_seed=None, name=None):
+    def fv_vae(self, lambda3, latent, augment=False, train_seed=None, name=None,
+               untrained=False):
         """Train, FIM, FVs of one FV-VAE variant; returns (representation
         files, encode seconds, training record). augment: train with the
         trunk in the graph on shuffled, randomly cropped, mirrored images
         (train_with_trunk.prototxt) rather than on the cached sets.
         train_seed: Caffe's random_seed for this training (default the run's
-        seed): the spread over training seeds."""
+        seed): the spread over training seeds. untrained: no training at
+        all, the solver's seeded initialisation snapshotted at iteration 0
+        (the control of docs/evidence.md's C6: the same FIM, FVs and SVM)."""
         s, C = self.s, self.trunk.channels
         tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
         if lambda3 not in (0, s.lambda3):
             tag += "_l%g" % lambda3
         if augment:
             tag += "_aug"
+        if untrained:
+            tag += "_untrained"
         seed = s.seed if train_seed is None else train_seed
         if seed != s.seed:
             tag += "_seed%d" % seed
         folder = self.path(tag)
         snapshots = os.path.join(folder, "snapshots")
+        iterations = 0 if untrained else s.iterations
         final = os.path.join(snapshots, "fv_vae%s_iter_%d.caffemodel"
-                             % ("_with_trunk" if augment else "", s.iterations))
-        params = dict(latent=latent, lambda3=lambda3, iterations=s.iterations,
+                             % ("_with_trunk" if augment else "", iterations))
+        params = dict(latent=latent, lambda3=lambda3, iterations=iterations,
                       batch=s.batch, seed=seed)
         if augment:
             params.update(augment=True, resize=list(s.augment_resize))
@@ -303,9 +322,13 @@ class Protocol:
                         + (["--set", "resize=%s" % list(s.augment_resize)]
                            if s.augment_resize else []) if augment else []))
             start = time.time()
-            self.caffe_train(os.path.join(folder, "solver_with_trunk.prototxt" if augment
-                                          else "solver.prototxt"), snapshots,
-                             s.iterations, os.path.join(folder, "train.log"),
+            solver = os.path.join(folder, "solver_with_trunk.prototxt" if augment
+                                  else "solver.prototxt")
+            if untrained:
+                from fvvae.training import snapshot_initial
+                snapshot_initial(solver, os.path.join(folder, "train.log"))
+                return {"losses": [], "seconds": time.time() - start}
+            self.caffe_train(solver, snapshots, s.iterations, os.path.join(folder, "train.log"),
                              weights=self.trunk_weights() if augment else None)
             return {"losses": parse_losses(os.path.join(folder, "train.log")),
                     "seconds": time.time() - start}
@@ -390,15 +413,35 @@ class Protocol:
         with open(os.path.join(folder, "results.csv")) as f:
             return {r["method"]: r for r in csv.DictReader(f)}
 
+    def evaluate_each(self, runs, folder):
+        """As evaluate(), one stage a method (eval_NAME, keyed by its
+        representation files' sizes and times): a method whose files did not
+        change is not classified again. Returns {name: result row with
+        'scores', the path of its scores file}."""
+        import hashlib
+        from fvvae.stages import signature
+        out = {}
+        for name, files in runs.items():
+            slug = re.sub(r"[^A-Za-z0-9]+", "_", name.replace("⁻", "-minus")).strip("_")
+            sub = os.path.join(folder, slug)
+            scores = os.path.join(sub, name + "_scores.npz")
+            params = {"name": name, "classes": self.data.classes,
+                      "files": {sp: [files[sp], signature(files[sp])]
+                                for sp in ("train", "test")}}
+            key = "eval_" + slug + "_" + hashlib.sha256(sub.encode()).hexdigest()[:6]
+            row = self.stages.run(key, params, [scores],
+                                  lambda n=name, f=files, d=sub: self.evaluate({n: f}, d)[n])
+            out[name] = dict(row, scores=scores)
+        return out
+
     def variants(self):
-        """The FV-VAE trainings the run makes: [(row, lambda3, latent,
-        augment, training seed or None)]."""
+        """The FV-VAE heads the run makes: [Variant]."""
         out = []
         for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):
             if name in self.s.methods:
-                out.append((name, lam, self.s.latent, False, None))
+                out.append(Variant(name, lam, self.s.latent))
             if name in self.s.methods and self.s.augment:
-                out.append((name + " +aug", lam, self.s.latent, True, None))
+                out.append(Variant(name + " +aug", lam, self.s.latent, augment=True))
         return out
 
     def chain(self, deps=()):
@@ -419,9 +462,10 @@ class Protocol:
         self.test_jobs = []
         for name in [m for m in ORDER[:6] if m in self.s.methods]:
             runs[name], encode_s[name] = self.baseline(name)
-        for name, lam, latent, augment, seed in self.variants():
-            runs[name], encode_s[name], training[name] = self.fv_vae(
-                lam, latent, augment, train_seed=seed, name=name)
+        for v in self.variants():
+            runs[v.name], encode_s[v.name], training[v.name] = self.fv_vae(
+                v.lambda3, v.latent, v.augment, train_seed=v.seed, name=v.name,
+                untrained=v.untrained)
         if self.s.until == "models":
             return runs, encode_s, training
         if self.streaming:

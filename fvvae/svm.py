@@ -79,11 +79,22 @@ def row_blocks(rows, block):
         yield slice(start, min(rows, start + block))
 
 
-def linear_kernel(a_rows, b_rows=None, block=1024):
-    """K = A B^T from two row sources: callables slice -> normalised rows
-    (streamed from disk) or arrays. Returns (K, n_a)."""
+def load_rows(src, block=256, dtype=np.float32):
+    """All rows of a row source (a callable slice -> normalised rows) in one
+    array of `dtype`, read block by block."""
+    x = np.empty((src.rows, src.dim), dtype)
+    for s in row_blocks(src.rows, block):
+        x[s] = src(s)
+    return x
+
+
+def linear_kernel(a_rows, b_rows=None, block=1024, dtype=np.float64):
+    """K = A B^T (float64) from two row sources: callables slice ->
+    normalised rows (streamed from disk) or arrays; the products in `dtype`
+    (float32: single-precision GEMM, twice the rate; the rows are unit
+    vectors, so an entry's error is about 1e-7)."""
     def get(src, s):
-        return src(s) if callable(src) else src[s]
+        return np.asarray(src(s) if callable(src) else src[s], dtype)
     b_rows = a_rows if b_rows is None else b_rows
     n_a = a_rows.rows if callable(a_rows) else a_rows.shape[0]
     n_b = b_rows.rows if callable(b_rows) else b_rows.shape[0]

@@ -11,6 +11,12 @@ import subprocess
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.training")
 
+# Tests only (FVVAE_TEST_PAUSE_AFTER_SNAPSHOT=1): once Caffe has written its
+# first solver state before the last iteration, training is stopped there
+# (SIGSTOP) and this file is written into the snapshot folder, so that a test
+# can kill the run in the middle of training on any host, however fast.
+PAUSE_MARKER = "paused-for-test"
+SNAPSHOT_LINE = re.compile(r"Snapshotting solver state to binary proto file .*_iter_(\d+)\.solverstate")
 LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")
 
 
@@ -30,8 +36,9 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
     names the iteration and the snapshot to resume from."""
     from tqdm import tqdm
     for name in os.listdir(snapshots):   # a snapshot being written when a run was killed
-        if name.endswith(".partial"):
+        if name.endswith(".partial") or name == PAUSE_MARKER:
             os.remove(os.path.join(snapshots, name))
+    pause = os.environ.get("FVVAE_TEST_PAUSE_AFTER_SNAPSHOT") == "1"
     states = _snapshots(snapshots)
     cmd = [tool or os.path.join(ROOT, ".venv", "bin", "caffe"), "train", "-solver", solver]
     if states:
@@ -47,8 +54,13 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
                                         initial=iteration) as bar:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, env=env)
+        written = None          # the solver state Caffe announced (written after the line)
         for line in proc.stderr:
             f.write(line)
+            if pause and written is not None and written < iterations:
+                _pause_for_test(proc, f, snapshots)
+            m = SNAPSHOT_LINE.search(line)
+            written = int(m.group(1)) if m else None
             m = LOSS_LINE.search(line)
             if not m:
                 continue
@@ -83,6 +95,35 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
                else "no snapshot was taken before it", log_path))
     if rc != 0:
         raise RuntimeError("caffe train failed (exit %d); see %s" % (rc, log_path))
+
+
+def snapshot_initial(solver, log_path):
+    """The solver's net as Caffe initialises it (its fillers, seeded by the
+    solver's random_seed, as `caffe train` would start), snapshotted at
+    iteration 0 without a step: the untrained control of docs/evidence.md
+    (C6). In a Python process of its own, so that pycaffe's state stays out
+    of the caller."""
+    import sys
+    code = ("import caffe, sys; caffe.set_mode_cpu(); s = caffe.get_solver(sys.argv[1]); "
+            "s.snapshot()")
+    with open(log_path, "a") as f:
+        res = subprocess.run([sys.executable, "-c", code, solver], stdout=f,
+                             stderr=subprocess.STDOUT)
+    if res.returncode != 0:
+        raise RuntimeError("initialising %s failed (exit %d); see %s"
+                           % (solver, res.returncode, log_path))
+
+
+def _pause_for_test(proc, log_file, snapshots):
+    """Stops Caffe (SIGSTOP) and this process until killed; see PAUSE_MARKER."""
+    import signal
+    import time
+    proc.send_signal(signal.SIGSTOP)
+    log_file.flush()
+    with open(os.path.join(snapshots, PAUSE_MARKER), "w") as marker:
+        marker.write("%d\n" % proc.pid)
+    while True:
+        time.sleep(3600)
 
 
 def parse_losses(log_path):

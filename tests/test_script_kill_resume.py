@@ -2,7 +2,13 @@
 real opencv-doc clips) killed with SIGKILL, process group and all, at random
 points and once in the middle of FV-VAE training, then run again: its final
 outputs equal an uninterrupted run's (every trained weight bit for bit, the
-FVs and the result table), with no item lost or repeated."""
+FVs and the result table), with no item lost or repeated.
+
+The kill points do not depend on the host's speed: the random kills fall
+before training starts (at a random fraction of the time the uninterrupted
+run took to get there), and the kill in the middle of training waits for the
+training guard's test-only pause (FVVAE_TEST_PAUSE_AFTER_SNAPSHOT: Caffe
+stopped after its first solver state before the last iteration)."""
 import glob
 import os
 import random
@@ -31,9 +37,17 @@ def snapshot_iterations(out):
                   for p in glob.glob(str(out / "**" / "*_iter_*.solverstate"), recursive=True))
 
 
-def start(cmd):
+def start(cmd, **env):
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env=dict(os.environ, **env))
+
+
+def wait_for(proc, found, limit=900):
+    """Polls until found() or the process ended; returns found()."""
+    deadline = time.time() + limit
+    while time.time() < deadline and proc.poll() is None and not found():
+        time.sleep(0.02)
+    return found()
 
 
 def kill(proc):
@@ -59,25 +73,25 @@ def fv_rows(path):
 def test_killed_script_resumes_to_the_uninterrupted_outputs(tmp_path):
     root = ucf101_tree(str(tmp_path / "ucf"))
     full, killed = tmp_path / "full", tmp_path / "killed"
-    res = subprocess.run(command(root, full), capture_output=True, text=True, timeout=1800)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    # the uninterrupted run, timed to the start of training (its snapshot folder)
+    began = time.time()
+    proc = start(command(root, full))
+    assert wait_for(proc, lambda: glob.glob(str(full / "**" / "snapshots"), recursive=True))
+    to_training = time.time() - began
+    assert proc.wait(timeout=1800) == 0
 
     rng = random.Random(7)
     landed = 0
-    for _ in range(2):                    # at random points
+    for _ in range(2):                    # at random points before training
         proc = start(command(root, killed))
-        time.sleep(rng.uniform(2.0, 20.0))
+        time.sleep(rng.uniform(0.2, 0.8) * to_training)
         landed += kill(proc)
     # and in the middle of training, after its first snapshot
-    proc = start(command(root, killed))
-    deadline = time.time() + 900
-    while time.time() < deadline and proc.poll() is None:
-        its = snapshot_iterations(killed)
-        if its and its[-1] < 40:
-            break
-        time.sleep(0.05)
+    proc = start(command(root, killed), FVVAE_TEST_PAUSE_AFTER_SNAPSHOT="1")
+    paused = wait_for(proc, lambda: glob.glob(str(killed / "**" / "paused-for-test"),
+                                              recursive=True))
     mid_training = snapshot_iterations(killed)
-    assert kill(proc), "the script ended before training could be interrupted"
+    assert kill(proc) and paused, "the script ended before training could be interrupted"
     assert mid_training and mid_training[-1] < 40, mid_training
     res = subprocess.run(command(root, killed), capture_output=True, text=True, timeout=1800)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]

@@ -26,8 +26,11 @@ def work(tmp_path_factory, caffe):
     # 40 items: the ten real frames four times over, 8 "videos" of 5 frames
     lines = ["%s %d clip%d" % (frames[i % 10], (i // 5) % 2, i // 5) for i in range(40)]
     (d / "list.txt").write_text("\n".join(lines) + "\n")
+    began = time.time()
     tool("extract_descriptors.py", "--trunk", "open_nsfw", "--list", d / "list.txt",
          "--out", d / "full.lmdb", "--batch", 4)
+    # the kills below land at fractions of this (the host's own speed)
+    (d / "extraction_seconds").write_text("%f" % (time.time() - began))
     # an extract net with (untrained) weights: sharding must not change its FVs
     tool("make_nets.py", "--out", d / "nets", "--set", "channels=1024", "--set",
          "encoder=[1024, 7]", "--set", "classes=2", "--set", "descriptors=50")
@@ -92,16 +95,17 @@ def test_sharded_fv_extraction_merges_to_the_unsharded_rows(work):
     np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-7)
 
 
-def kill_and_resume(cmd, done, seed, attempts=3):
-    """Starts cmd, SIGKILLs it after a random delay, `attempts` times (each
-    resuming the last), then lets it finish; returns how many kills landed
-    before `done()` was true."""
+def kill_and_resume(cmd, done, seed, span, attempts=3):
+    """Starts cmd, SIGKILLs it after a random delay (a fraction of `span`
+    seconds, what an uninterrupted run of it takes on this host), `attempts`
+    times (each resuming the last), then lets it finish; returns how many
+    kills landed before `done()` was true."""
     rng = random.Random(seed)
     landed = 0
     for _ in range(attempts):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        time.sleep(rng.uniform(1.0, 6.0))
+        time.sleep(rng.uniform(0.2, 0.9) * span)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             landed += 1
@@ -116,7 +120,8 @@ def test_killed_descriptor_extraction_resumes_to_the_same_store(work):
     out = work / "killed.lmdb"
     cmd = [PY, str(ROOT / "tools/extract_descriptors.py"), "--trunk", "open_nsfw", "--list",
            str(work / "list.txt"), "--out", str(out), "--batch", 2]
-    landed = kill_and_resume([str(c) for c in cmd], lambda: len(store_items(out)) == 40, seed=1)
+    landed = kill_and_resume([str(c) for c in cmd], lambda: len(store_items(out)) == 40, seed=1,
+                             span=float((work / "extraction_seconds").read_text()))
     assert landed >= 1, "no kill landed while the extraction ran"
     same_store(work / "full.lmdb", out)
 
@@ -126,7 +131,8 @@ def test_killed_fv_extraction_resumes_to_the_same_rows(work):
     cmd = [PY, str(ROOT / "tools/extract_fv.py"), "--net", work / "nets" / "extract.prototxt",
            "--weights", work / "fv.caffemodel", "--source", work / "full.lmdb",
            "--out", out, "--batch", 1]
-    kill_and_resume([str(c) for c in cmd], lambda: out.exists(), seed=2)
+    kill_and_resume([str(c) for c in cmd], lambda: out.exists(), seed=2,
+                    span=float((work / "extraction_seconds").read_text()))
     tool("extract_fv.py", "--net", work / "nets" / "extract.prototxt", "--weights",
          work / "fv.caffemodel", "--source", work / "full.lmdb", "--out",
          work / "fv_items.h5", "--batch", 1)

@@ -1,0 +1,91 @@
+"""The evidence command (scripts/evidence.sh, fvvae.evidence): the wild
+regime's canvases, and the whole command's miniature in both regimes (its
+plumbing only: the claims table, the untrained control, the paired tests,
+resuming with every stage reused). No accuracy threshold: a few images."""
+import csv
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def test_wild_canvas_places_the_item_anywhere_at_any_scale():
+    from data_prep import fashion_mnist as fm
+    item = np.zeros((28, 28), np.uint8)
+    item[4:24, 6:22] = 255                              # a bright block: easy to find
+    others = np.zeros((5, 28, 28), np.uint8)           # dark fragments: only the item shows
+    boxes = []
+    for i in range(200):
+        c = fm.wild_canvas(item, others, np.random.default_rng([0, 0, i]))
+        assert c.shape == (fm.CANVAS, fm.CANVAS) and c.dtype == np.uint8
+        ys, xs = np.nonzero(c > 128)
+        assert ys.size, "the item is on the canvas"
+        boxes.append((ys.mean(), xs.mean(), ys.max() - ys.min() + 1))
+    boxes = np.array(boxes)
+    # centres spread over the canvas, sizes from small to large
+    assert boxes[:, 0].std() > 12 and boxes[:, 1].std() > 12
+    assert boxes[:, 2].min() < 30 and boxes[:, 2].max() > 45
+    again = fm.wild_canvas(item, others, np.random.default_rng([0, 0, 7]))
+    assert np.array_equal(again, fm.wild_canvas(item, others, np.random.default_rng([0, 0, 7])))
+
+
+def test_wild_split_keeps_its_own_images(tmp_path):
+    import os
+    from data_prep import fashion_mnist as fm
+    if not os.path.isdir(fm.DEFAULT_ROOT):
+        pytest.fail("Debian's dataset-fashion-mnist is missing (scripts/setup.sh installs it)")
+    a = [l.split()[0] for l in open(fm.write_split("test", 2, 0, str(tmp_path)))]
+    w = [l.split()[0] for l in open(fm.write_split("test", 2, 0, str(tmp_path), regime="wild"))]
+    assert len(w) == 20 and all("/test-wild/" in p for p in w)
+    import cv2
+    assert cv2.imread(w[0], cv2.IMREAD_GRAYSCALE).shape == (fm.CANVAS, fm.CANVAS)
+    assert cv2.imread(a[0], cv2.IMREAD_GRAYSCALE).shape == (28, 28)
+    with pytest.raises(ValueError, match="regime"):
+        fm.write_split("test", 2, 0, str(tmp_path), regime="tilted")
+
+
+def evidence(out, *extra):
+    return subprocess.run(["bash", str(ROOT / "scripts" / "evidence.sh"), "--quick", "--out",
+                           str(out)] + list(extra), capture_output=True, text=True, timeout=2400)
+
+
+def test_the_evidence_command_in_miniature(tmp_path):
+    out = tmp_path / "evidence"
+    res = evidence(out)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-3000:]
+    with open(out / "claims.csv") as f:
+        claims = list(csv.DictReader(f))
+    got = {(c["regime"], c["claim"], c["b"]) for c in claims}
+    for regime in ("aligned", "wild"):
+        for claim, b in (("C0", "Concatenation"), ("C1", "FV"), ("C1", "VLAD"), ("C1", "BP"),
+                         ("C2", "FV-VAE⁻"), ("C6", "FV-VAE untrained")):
+            assert (regime, claim, b) in got
+    for c in claims:
+        p, holm = float(c["p"]), float(c["p_holm"])
+        assert 0 < p <= 1 and p <= holm <= 1
+        assert float(c["low"]) <= float(c["difference"]) <= float(c["high"])
+        assert float(c["difference"]) == pytest.approx(float(c["top1_a"]) - float(c["top1_b"]))
+        assert c["verdict"] in ("holds", "refuted", "not separable")
+        assert int(c["seeds_a"]) == 2 and int(c["items"]) == 40
+    c2 = [c for c in claims if c["claim"] == "C2"][0]
+    assert int(c2["seeds_b"]) == 2 and c2["test"].startswith("paired sign-flip")
+    # the untrained head: snapshotted at iteration 0, never trained
+    assert list(out.glob("wild/fvvae_full_k31_untrained/snapshots/fv_vae_iter_0.caffemodel"))
+    assert not list(out.glob("wild/fvvae_full_k31_untrained/snapshots/*.solverstate"))
+    report = (out / "EVIDENCE.md").read_text()
+    assert "## Regime: wild" in report and "## Regime: aligned" in report
+    assert "Concatenation ranks" in report and (out / "claims.png").stat().st_size > 1000
+    # the wild regime's images are canvases, the aligned regime's the photos
+    assert list(out.glob("wild/data/train-wild/*.png")) and list(out.glob("aligned/data/train/*.png"))
+
+    # run again: every stage reused, the same claims
+    res = evidence(out)
+    log = res.stdout + res.stderr
+    assert res.returncode == 0, log[-3000:]
+    assert "stage: running" not in log and ": running" not in log.replace("reused", ""), \
+        [l for l in log.splitlines() if ": running" in l][:5]
+    with open(out / "claims.csv") as f:
+        assert list(csv.DictReader(f)) == claims
