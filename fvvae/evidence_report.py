@@ -150,7 +150,7 @@ def write_evidence(e, runs, info, claims):
         md += regime_table(rows) + ["", concatenation_check(rows), ""]
     md += ["## The claims", "", "![claims](claims.png)", ""] + claims_table(claims) + [
         "", "a - b: the difference of top-1 over the same test items (with several training "
-        "seeds, of each item's fraction of seeds right), its 95% paired bootstrap interval; "
+        "seeds, of each item's fraction of seeds right), its 95%% paired bootstrap interval; "
         "p: exact McNemar with one seed a side, else the paired sign-flip test; Holm: "
         "adjusted across the %d comparisons of this table. Verdict at 0.05 on the Holm p: "
         "holds (a above b), refuted (a below b), not separable." % len(claims), ""]

@@ -66,3 +66,27 @@ def test_bad_inputs_are_named():
         check_classes(np.array([0, 1, 1, 3]), np.array([0, 2]), 4)
     with pytest.raises(ValueError, match=r"test labels \[5\] are outside 0..3"):
         check_classes(np.array([0, 1, 2, 3]), np.array([5]), 4)
+
+
+def test_classify_with_training_rows_in_memory_takes_the_streamed_decisions(tmp_path):
+    """fvvae.evaluation.classify's kernel path: the training rows held in
+    memory with float32 products (the default) against both sides streamed
+    from disk in float64, and against liblinear on the rows: same decisions,
+    on compact files as the protocol writes them."""
+    from fvvae import features
+    from fvvae.evaluation import classify
+    xtr, ytr, xte, yte, classes = problem(4, n_train=300, n_test=300, dims=3000)
+    for name, x, y in (("train", xtr, ytr), ("test", xte, yte)):
+        with features.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
+                             compact=True) as f:
+            for r in range(len(y)):
+                features.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)  # sqrt undoes it
+    args = (str(tmp_path / "train.h5"), str(tmp_path / "test.h5"), classes, "kernel")
+    s_mem, labels, _ = classify(*args, block=64)
+    s_disk, _, _ = classify(*args, block=64, memory=0)
+    s_lin, _, _ = classify(*args[:3], "linear")
+    assert np.array_equal(labels, yte)
+    np.testing.assert_allclose(s_mem, s_disk, atol=0.02)   # liblinear stops at -e 0.01
+    assert np.mean(s_mem.argmax(1) == s_disk.argmax(1)) >= 0.995
+    assert np.mean(s_mem.argmax(1) == s_lin.argmax(1)) >= 0.99
+    assert 0.3 < np.mean(s_mem.argmax(1) == yte) < 0.99
