@@ -204,22 +204,29 @@ def settings_from_args(argv=None):
     return s
 
 
-def main(argv=None):
-    s = settings_from_args(argv)
+def run_logged(what, s, body):
+    """A command's frame: the GPU checked (exit 2), OUT/WHAT.log and the
+    console as the log, the settings logged, body() run, a ProtocolError
+    logged as one line (exit 1). Returns body()'s result."""
     from fvvae.device import GpuUnavailable, require_gpu
     try:
-        require_gpu(s.gpu, "demo")
+        require_gpu(s.gpu, what)
     except GpuUnavailable as e:
         print(e, file=sys.stderr)
         sys.exit(2)
     os.makedirs(s.out, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(os.path.join(s.out, "demo.log")),
+                        handlers=[logging.FileHandler(os.path.join(s.out, what + ".log")),
                                   logging.StreamHandler()])
-    log.info("demo settings: %s", dataclasses.asdict(s))
+    log.info("%s settings: %s", what, dataclasses.asdict(s))
     try:
-        Demo(s).run()
+        return body()
     except ProtocolError as e:
         log.error("%s", e)
         sys.exit(1)
+
+
+def main(argv=None):
+    s = settings_from_args(argv)
+    run_logged("demo", s, lambda: Demo(s).run())
     log.info("report: %s", os.path.join(os.path.abspath(s.out), "REPORT.md"))

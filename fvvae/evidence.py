@@ -54,6 +54,7 @@ class EvidenceSettings:
     seed: int = 0
     chunk: int = 500
     analysis: tuple = ()            # regimes that also run section 5.4 (C3-C5)
+    follow_up: tuple = ()           # regimes that also run FOLLOW_UPS (step 5, seed 0 each)
     gpu: object = None
     quick: bool = False             # CI's miniature: plumbing only
 
@@ -69,13 +70,33 @@ def demo_settings(e, regime):
     return s
 
 
+def follow_ups(s):
+    """Where FV-VAE fails a claim, what might be why (docs/evidence.md, part
+    3): FV-VAE (seed 0) with one thing changed, each a departure from the
+    evidence runs' settings, compared with FV-VAE seed 0 on the same items."""
+    return [
+        Variant("FV-VAE budget x4", s.lambda3, s.latent, label="budget x4",
+                iterations=4 * s.iterations),
+        Variant("FV-VAE no input dropout", s.lambda3, s.latent, label="no dropout",
+                sets={"dropout": 0.0}),
+        Variant("FV-VAE linear encoder", s.lambda3, s.latent, label="linear encoder",
+                sets={"encoder": [s.latent]}),
+        Variant("FV-VAE lambda3 x100", 100 * s.lambda3, s.latent, label="lambda3 x100"),
+        Variant("FV-VAE second-moment FIM", s.lambda3, s.latent, label="fim second moment",
+                fim="second-moment"),
+    ]
+
+
 class RegimeRun(Demo):
     """The demo's chain on one regime, with every training seed and the
-    untrained head; each method's SVM a stage of its own."""
+    untrained head (and the follow-ups when asked); each method's SVM a stage
+    of its own."""
+    with_follow_ups = False
 
     def variants(self):
-        return super().variants() + [Variant(UNTRAINED, self.s.lambda3, self.s.latent,
-                                             untrained=True)]
+        out = super().variants() + [Variant(UNTRAINED, self.s.lambda3, self.s.latent,
+                                            untrained=True)]
+        return out + (follow_ups(self.s) if self.with_follow_ups else [])
 
     def run(self):
         start = time.time()
@@ -181,6 +202,22 @@ def analysis_claims(regime, folder):
     return rows
 
 
+def follow_up_rows(runs):
+    """Each follow-up against FV-VAE (seed 0) on the same items: exploratory,
+    exact McNemar, not in the claims' Holm family."""
+    rows = []
+    for regime, results in runs.items():
+        for name in [n for n in results if n.startswith("FV-VAE ") and " seed " not in n
+                     and n != UNTRAINED]:
+            xa, ids = matrix(results, [name])
+            xb, _ = matrix(results, ["FV-VAE"], ids)
+            r = paired.compare(xa, xb)
+            r.update(regime=regime, a=name, b="FV-VAE", top1_a=float(xa.mean()),
+                     top1_b=float(xb.mean()))
+            rows.append(r)
+    return rows
+
+
 # ---- the command ------------------------------------------------------------
 def quick(e):
     """CI's miniature: the same command on a few images (plumbing only)."""
@@ -197,13 +234,15 @@ def run(e):
     runs, info, folders = {}, {}, {}
     for regime in e.regimes:
         log.info("regime %s: %s", regime, os.path.join(e.out, regime))
-        got = RegimeRun(demo_settings(e, regime)).run()
+        one = RegimeRun(demo_settings(e, regime))
+        one.with_follow_ups = regime in e.follow_up
+        got = one.run()
         runs[regime] = got["results"]
         info[regime] = got
         if got["analysis"] is not None:
             folders[regime] = os.path.join(os.path.abspath(e.out), regime, "analysis")
     claims = decide(runs, folders)
-    return write_evidence(e, runs, info, claims)
+    return write_evidence(e, runs, info, claims, follow_up_rows(runs))
 
 
 def settings_from_args(argv=None):
@@ -237,6 +276,10 @@ def settings_from_args(argv=None):
     ap.add_argument("--analysis", default="",
                     help="comma-separated regimes that also run section 5.4 (C3-C5; every "
                          "store kept)")
+    ap.add_argument("--follow-up", default="",
+                    help="comma-separated regimes that also train FV-VAE with one thing "
+                         "changed (budget x4, no input dropout, linear encoder, lambda3 x100, "
+                         "second-moment FIM; seed 0 each): docs/evidence.md, part 3")
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver")
     ap.add_argument("--quick", action="store_true",
                     help="a miniature for the plumbing (CI): a few images, no verdict worth "
@@ -244,33 +287,17 @@ def settings_from_args(argv=None):
     a = ap.parse_args(argv)
     regimes = tuple(r for r in a.regimes.split(",") if r)
     analysis = tuple(r for r in a.analysis.split(",") if r)
-    bad = [r for r in regimes + analysis if r not in ("aligned", "wild")]
+    follow = tuple(r for r in a.follow_up.split(",") if r)
+    bad = [r for r in regimes + analysis + follow if r not in ("aligned", "wild")]
     if bad or not regimes:
         ap.error("regimes are aligned and wild, not %s" % (bad or "none"))
     kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(EvidenceSettings)
           if hasattr(a, f.name)}
-    kw.update(regimes=regimes, analysis=analysis)
+    kw.update(regimes=regimes, analysis=analysis, follow_up=follow)
     return EvidenceSettings(**kw)
 
 
 def main(argv=None):
-    import sys
-    from fvvae.device import GpuUnavailable, require_gpu
-    from fvvae.protocol import ProtocolError
+    from fvvae.demo import run_logged
     e = settings_from_args(argv)
-    try:
-        require_gpu(e.gpu, "evidence")
-    except GpuUnavailable as err:
-        print(err, file=sys.stderr)
-        sys.exit(2)
-    os.makedirs(e.out, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(os.path.join(e.out, "evidence.log")),
-                                  logging.StreamHandler()])
-    log.info("evidence settings: %s", dataclasses.asdict(e))
-    try:
-        path = run(e)
-    except ProtocolError as err:
-        log.error("%s", err)
-        sys.exit(1)
-    log.info("evidence: %s", path)
+    log.info("evidence: %s", run_logged("evidence", e, lambda: run(e)))

@@ -105,7 +105,17 @@ def plot_claims(path, claims):
     os.replace(path + ".tmp.png", path)
 
 
-def write_evidence(e, runs, info, claims):
+def follow_up_table(rows):
+    md = ["| regime | FV-VAE with | top-1 it / FV-VAE seed 0 | difference (95% interval) | "
+          "p (exact McNemar) |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        md.append("| %s | %s | %s / %s | %+.2f (%+.2f to %+.2f) | %.2g |" % (
+            r["regime"], r["a"][len("FV-VAE "):], _pct(r["top1_a"]), _pct(r["top1_b"]),
+            100 * r["difference"], 100 * r["low"], 100 * r["high"], r["p"]))
+    return md
+
+
+def write_evidence(e, runs, info, claims, follow_ups=()):
     out = os.path.abspath(e.out)
     os.makedirs(out, exist_ok=True)
     fields = ["claim", "regime", "comparison", "a", "b", "seeds_a", "seeds_b", "top1_a",
@@ -154,5 +164,10 @@ def write_evidence(e, runs, info, claims):
         "p: exact McNemar with one seed a side, else the paired sign-flip test; Holm: "
         "adjusted across the %d comparisons of this table. Verdict at 0.05 on the Holm p: "
         "holds (a above b), refuted (a below b), not separable." % len(claims), ""]
+    if follow_ups:
+        md += ["## Follow-ups: FV-VAE with one thing changed (exploratory)", ""]
+        md += follow_up_table(follow_ups) + [
+            "", "Each against FV-VAE seed 0 on the same test items; departures from the "
+            "evidence runs' settings, not claims (no Holm adjustment).", ""]
     _atomic(os.path.join(out, "EVIDENCE.md"), lambda f: f.write("\n".join(md)))
     return os.path.join(out, "EVIDENCE.md")

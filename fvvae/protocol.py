@@ -105,13 +105,20 @@ class Data:
 class Variant:
     """One FV-VAE head of a run: its row name, lambda3 (0: FV-VAE⁻), latent
     size K, trained the authors' way with the trunk in the graph (augment),
-    Caffe's training seed (None: the run's), or not trained at all."""
+    Caffe's training seed (None: the run's), or not trained at all; and for
+    the evidence's follow-ups (docs/evidence.md): `label` naming a departure,
+    `sets` (make_nets.py config keys, e.g. {"dropout": 0}), `iterations`
+    (None: the run's) and `fim` (estimate_fim.py --method; "": its default)."""
     name: str
     lambda3: float
     latent: int
     augment: bool = False
     seed: Optional[int] = None
     untrained: bool = False
+    label: str = ""
+    sets: dict = field(default_factory=dict)
+    iterations: Optional[int] = None
+    fim: str = ""
 
 
 class Protocol:
@@ -270,7 +277,7 @@ class Protocol:
                         outputs, make, deps=deps)
 
     def fv_vae(self, lambda3, latent, augment=False, train_seed=None, name=None,
-               untrained=False):
+               untrained=False, label="", sets=None, iterations=None, fim=""):
         """Train, FIM, FVs of one FV-VAE variant; returns (representation
         files, encode seconds, training record). augment: train with the
         trunk in the graph on shuffled, randomly cropped, mirrored images
@@ -278,7 +285,8 @@ class Protocol:
         train_seed: Caffe's random_seed for this training (default the run's
         seed): the spread over training seeds. untrained: no training at
         all, the solver's seeded initialisation snapshotted at iteration 0
-        (the control of docs/evidence.md's C6: the same FIM, FVs and SVM)."""
+        (the control of docs/evidence.md's C6: the same FIM, FVs and SVM).
+        label, sets, iterations, fim: a follow-up's departure (Variant)."""
         s, C = self.s, self.trunk.channels
         tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
         if lambda3 not in (0, s.lambda3):
@@ -287,18 +295,25 @@ class Protocol:
             tag += "_aug"
         if untrained:
             tag += "_untrained"
+        if label:
+            tag += "_" + re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
         seed = s.seed if train_seed is None else train_seed
         if seed != s.seed:
             tag += "_seed%d" % seed
         folder = self.path(tag)
         snapshots = os.path.join(folder, "snapshots")
-        iterations = 0 if untrained else s.iterations
+        budget = iterations or s.iterations
+        iterations = 0 if untrained else budget
         final = os.path.join(snapshots, "fv_vae%s_iter_%d.caffemodel"
                              % ("_with_trunk" if augment else "", iterations))
         params = dict(latent=latent, lambda3=lambda3, iterations=iterations,
                       batch=s.batch, seed=seed)
         if augment:
             params.update(augment=True, resize=list(s.augment_resize))
+        if sets:
+            params.update(sets=sets)
+        extra_sets = [a for k, v in sorted((sets or {}).items())
+                      for a in ("--set", "%s=%s" % (k, json.dumps(v)))]
 
         def train():
             stamp = os.path.join(folder, "params.json")
@@ -315,9 +330,9 @@ class Protocol:
                       "--set", "descriptors=%d" % self.descriptors_per_set,
                       "--set", "encoder=[%d, %d]" % (C, latent),
                       "--set", "classes=%d" % self.data.classes, "--set", "batch=%d" % s.batch,
-                      "--set", "iterations=%d" % s.iterations,
-                      "--set", "snapshot=%d" % max(1, s.iterations // 4),
-                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % seed,
+                      "--set", "iterations=%d" % budget,
+                      "--set", "snapshot=%d" % max(1, budget // 4),
+                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % seed, *extra_sets,
                       *(["--trunk", self.data.trunk, "--trunk-list", self.data.train_list]
                         + (["--set", "resize=%s" % list(s.augment_resize)]
                            if s.augment_resize else []) if augment else []))
@@ -328,13 +343,14 @@ class Protocol:
                 from fvvae.training import snapshot_initial
                 snapshot_initial(solver, os.path.join(folder, "train.log"))
                 return {"losses": [], "seconds": time.time() - start}
-            self.caffe_train(solver, snapshots, s.iterations, os.path.join(folder, "train.log"),
+            self.caffe_train(solver, snapshots, budget, os.path.join(folder, "train.log"),
                              weights=self.trunk_weights() if augment else None)
             return {"losses": parse_losses(os.path.join(folder, "train.log")),
                     "seconds": time.time() - start}
         trained = self.stages.run("train_" + tag, params, [final], train,
                                   deps=(self.source_stage,))
 
+        fim_method = fim
         fim = os.path.join(folder, "fv_vae_fim.caffemodel")
         files = {sp: os.path.join(folder, "fv_%s.h5" % sp) for sp in ("train", "test")}
         net = os.path.join(folder, "extract.prototxt")
@@ -350,14 +366,15 @@ class Protocol:
             start = time.time()
             self.tool("estimate_fim.py", "--net", net, "--weights", final, "--source",
                       self.path("activations", "sets_train.lmdb"), "--out", fim,
-                      *self.list_arg("train"))
+                      *self.list_arg("train"), *(["--method", fim_method] if fim_method else []))
             for sp in splits:
                 self.tool("extract_fv.py", *fv_args,
                           "--source", self.path("activations", "sets_%s.lmdb" % sp),
                           "--out", files[sp], *self.list_arg(sp))
             return {"seconds": time.time() - start}
         enc = self.stages.run("fv_" + tag, dict({"grouped": self.data.grouped},
-                                                **({"compact": True} if s.compact else {})),
+                                                **({"compact": True} if s.compact else {}),
+                                                **({"fim": fim_method} if fim_method else {})),
                               [fim] + [files[sp] for sp in splits], extract,
                               deps=("train_" + tag,))
         return files, enc["seconds"], trained
@@ -465,7 +482,8 @@ class Protocol:
         for v in self.variants():
             runs[v.name], encode_s[v.name], training[v.name] = self.fv_vae(
                 v.lambda3, v.latent, v.augment, train_seed=v.seed, name=v.name,
-                untrained=v.untrained)
+                untrained=v.untrained, label=v.label, sets=v.sets, iterations=v.iterations,
+                fim=v.fim)
         if self.s.until == "models":
             return runs, encode_s, training
         if self.streaming:

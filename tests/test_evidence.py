@@ -53,7 +53,7 @@ def evidence(out, *extra):
 
 def test_the_evidence_command_in_miniature(tmp_path):
     out = tmp_path / "evidence"
-    res = evidence(out)
+    res = evidence(out, "--follow-up", "wild")
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-3000:]
     with open(out / "claims.csv") as f:
@@ -73,16 +73,30 @@ def test_the_evidence_command_in_miniature(tmp_path):
     c2 = [c for c in claims if c["claim"] == "C2"][0]
     assert int(c2["seeds_b"]) == 2 and c2["test"].startswith("paired sign-flip")
     # the untrained head: snapshotted at iteration 0, never trained
-    assert list(out.glob("wild/fvvae_full_k31_untrained/snapshots/fv_vae_iter_0.caffemodel"))
-    assert not list(out.glob("wild/fvvae_full_k31_untrained/snapshots/*.solverstate"))
+    snaps = sorted(p.name for p in out.glob("wild/fvvae_full_k31_untrained/snapshots/*"))
+    assert snaps == ["fv_vae_iter_0.caffemodel", "fv_vae_iter_0.solverstate"], snaps
+    assert "Iteration" not in (out / "wild/fvvae_full_k31_untrained/train.log").read_text()
     report = (out / "EVIDENCE.md").read_text()
     assert "## Regime: wild" in report and "## Regime: aligned" in report
     assert "Concatenation ranks" in report and (out / "claims.png").stat().st_size > 1000
     # the wild regime's images are canvases, the aligned regime's the photos
     assert list(out.glob("wild/data/train-wild/*.png")) and list(out.glob("aligned/data/train/*.png"))
 
+    # the follow-ups (wild only): each FV-VAE with its one change, in its table
+    assert "## Follow-ups" in report
+    for name in ("budget x4", "no input dropout", "linear encoder", "lambda3 x100",
+                 "second-moment FIM"):
+        assert "| wild | %s |" % name in report
+    nodrop = (out / "wild/fvvae_full_k31_no_dropout/train.prototxt").read_text()
+    assert "dropout_ratio: 0\n" in nodrop or "dropout_ratio: 0.0" in nodrop
+    assert 'name: "enc1"' not in (out / "wild/fvvae_full_k31_linear_encoder/train.prototxt"
+                                  ).read_text()
+    assert 'name: "enc1"' in (out / "wild/fvvae_full_k31/train.prototxt").read_text()
+    assert (out / "wild/fvvae_full_k31_budget_x4/snapshots/fv_vae_iter_80.caffemodel").exists()
+    assert not list(out.glob("aligned/fvvae_full_k31_no_dropout"))
+
     # run again: every stage reused, the same claims
-    res = evidence(out)
+    res = evidence(out, "--follow-up", "wild")
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-3000:]
     assert "stage: running" not in log and ": running" not in log.replace("reused", ""), \
