@@ -81,7 +81,8 @@ def follow_ups(s):
                 sets={"dropout": 0.0}),
         Variant("FV-VAE linear encoder", s.lambda3, s.latent, label="linear encoder",
                 sets={"encoder": [s.latent]}),
-        Variant("FV-VAE lambda3 x100", 100 * s.lambda3, s.latent, label="lambda3 x100"),
+        # (no label: the same training as section 5.4's lambda3 sweep point, reused)
+        Variant("FV-VAE lambda3 x100", 100 * s.lambda3, s.latent),
         Variant("FV-VAE second-moment FIM", s.lambda3, s.latent, label="fim second moment",
                 fim="second-moment"),
     ]
@@ -178,6 +179,8 @@ def analysis_claims(regime, folder):
         pa = os.path.join(folder, sub, a + "_scores.npz")
         pb = os.path.join(folder, sub, b + "_scores.npz")
         if not (os.path.exists(pa) and os.path.exists(pb)):
+            log.warning("%s (%s): no scores of %s and %s in %s: not decided", claim, regime,
+                        a, b, os.path.join(folder, sub))
             return
         oa, ob = outcomes(pa), outcomes(pb)
         ids = sorted(oa)
@@ -285,6 +288,8 @@ def settings_from_args(argv=None):
                     help="a miniature for the plumbing (CI): a few images, no verdict worth "
                          "reading")
     a = ap.parse_args(argv)
+    if a.quick and a.out == d.out:      # never over the real run's folder
+        a.out = os.path.join(ROOT, "runs", "evidence_quick")
     regimes = tuple(r for r in a.regimes.split(",") if r)
     analysis = tuple(r for r in a.analysis.split(",") if r)
     follow = tuple(r for r in a.follow_up.split(",") if r)

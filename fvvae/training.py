@@ -16,7 +16,7 @@ log = logging.getLogger("fvvae.training")
 # (SIGSTOP) and this file is written into the snapshot folder, so that a test
 # can kill the run in the middle of training on any host, however fast.
 PAUSE_MARKER = "paused-for-test"
-SNAPSHOT_LINE = re.compile(r"Snapshotting solver state to binary proto file .*_iter_(\d+)\.solverstate")
+SNAPSHOT_LINE = re.compile(r"Snapshotting solver state to binary proto file \S*_iter_(\d+)\.solverstate")
 LOSS_LINE = re.compile(r"Iteration (\d+).*?, loss = (\S+)|Train net output #\d+: \w+ = (\S+)")
 
 
@@ -54,13 +54,15 @@ def train_with_guard(solver, snapshots, iterations, log_path, tool=None, weights
                                         initial=iteration) as bar:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, env=env)
-        written = None          # the solver state Caffe announced (written after the line)
+        announced = None        # (iteration, path) of a solver state Caffe announced
         for line in proc.stderr:
             f.write(line)
-            if pause and written is not None and written < iterations:
+            if pause and announced and announced[0] < iterations and os.path.exists(
+                    announced[1]):      # written in full (patch 0009 renames a .partial)
                 _pause_for_test(proc, f, snapshots)
             m = SNAPSHOT_LINE.search(line)
-            written = int(m.group(1)) if m else None
+            if m:
+                announced = (int(m.group(1)), m.group(0).split("binary proto file ", 1)[1])
             m = LOSS_LINE.search(line)
             if not m:
                 continue

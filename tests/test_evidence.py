@@ -85,7 +85,7 @@ def test_the_evidence_command_in_miniature(tmp_path):
     # the follow-ups (wild only): each FV-VAE with its one change, in its table
     assert "## Follow-ups" in report
     for name in ("budget x4", "no input dropout", "linear encoder", "lambda3 x100",
-                 "second-moment FIM"):
+                 "second-moment FIM"):   # (lambda3 x100 trains in fvvae_full_k31_l100000)
         assert "| wild | %s |" % name in report
     nodrop = (out / "wild/fvvae_full_k31_no_dropout/train.prototxt").read_text()
     assert "dropout_ratio: 0\n" in nodrop or "dropout_ratio: 0.0" in nodrop
