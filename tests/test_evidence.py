@@ -88,10 +88,11 @@ def test_the_evidence_command_in_miniature(tmp_path):
                  "second-moment FIM"):   # (lambda3 x100 trains in fvvae_full_k31_l100000)
         assert "| wild | %s |" % name in report
     nodrop = (out / "wild/fvvae_full_k31_no_dropout/train.prototxt").read_text()
-    assert "dropout_ratio: 0\n" in nodrop or "dropout_ratio: 0.0" in nodrop
+    assert 'type: "Dropout"' not in nodrop          # dropout 0: no Dropout layer at all
     assert 'name: "enc1"' not in (out / "wild/fvvae_full_k31_linear_encoder/train.prototxt"
                                   ).read_text()
-    assert 'name: "enc1"' in (out / "wild/fvvae_full_k31/train.prototxt").read_text()
+    default = (out / "wild/fvvae_full_k31/train.prototxt").read_text()
+    assert 'name: "enc1"' in default and 'type: "Dropout"' in default
     assert (out / "wild/fvvae_full_k31_budget_x4/snapshots/fv_vae_iter_80.caffemodel").exists()
     assert not list(out.glob("aligned/fvvae_full_k31_no_dropout"))
 
