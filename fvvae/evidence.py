@@ -16,6 +16,7 @@ where it stopped, across sessions.
 """
 import csv
 import dataclasses
+import functools
 import logging
 import os
 import time
@@ -30,7 +31,6 @@ from fvvae.protocol import Variant
 log = logging.getLogger("fvvae.evidence")
 
 UNTRAINED = "FV-VAE untrained"
-ORDERLESS = ("AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE")
 
 
 @dataclass
@@ -113,6 +113,7 @@ class RegimeRun(Demo):
 
 
 # ---- outcomes and claims ---------------------------------------------------
+@functools.lru_cache(maxsize=None)
 def outcomes(scores_path):
     """{test item id: 1.0 if top-1 right else 0.0} of one method."""
     with np.load(scores_path, allow_pickle=False) as z:
@@ -135,6 +136,15 @@ def matrix(results, names, ids=None):
     return np.array([[g[i] for i in ids] for g in got]), ids
 
 
+def claim_row(xa, xb, **fields):
+    """paired.compare of outcomes a and b, with the row's fields, seeds and
+    top-1 of each side."""
+    r = paired.compare(xa, xb)
+    r.update(fields, seeds_a=xa.shape[0], seeds_b=xb.shape[0], top1_a=float(xa.mean()),
+             top1_b=float(xb.mean()))
+    return r
+
+
 def regime_claims(regime, results):
     """[(claim, paper's evidence, a, b)] decided in one regime: a above b."""
     rows = [("C0", "Table 2: FV-VAE above Concatenation", "FV-VAE", "Concatenation"),
@@ -155,11 +165,8 @@ def decide(runs, analysis_folders=None):
         for claim, what, a, b in regime_claims(regime, results):
             xa, ids = matrix(results, seed_rows(results, a))
             xb, _ = matrix(results, seed_rows(results, b), ids)
-            r = paired.compare(xa, xb)
-            r.update(claim=claim, regime=regime, comparison=what, a=a, b=b,
-                     seeds_a=xa.shape[0], seeds_b=xb.shape[0],
-                     top1_a=float(xa.mean()), top1_b=float(xb.mean()))
-            rows.append(r)
+            rows.append(claim_row(xa, xb, claim=claim, regime=regime, comparison=what, a=a,
+                                  b=b))
         rows += analysis_claims(regime, (analysis_folders or {}).get(regime))
     adjusted = paired.holm([r["p"] for r in rows]) if rows else []
     for r, p in zip(rows, adjusted):
@@ -182,13 +189,9 @@ def analysis_claims(regime, folder):
             log.warning("%s (%s): no scores of %s and %s in %s: not decided", claim, regime,
                         a, b, os.path.join(folder, sub))
             return
-        oa, ob = outcomes(pa), outcomes(pb)
-        ids = sorted(oa)
-        xa, xb = np.array([[oa[i] for i in ids]]), np.array([[ob[i] for i in ids]])
-        r = paired.compare(xa, xb)
-        r.update(claim=claim, regime=regime, comparison=what, a=a, b=b, seeds_a=1, seeds_b=1,
-                 top1_a=float(xa.mean()), top1_b=float(xb.mean()))
-        rows.append(r)
+        xa, ids = matrix({a: {"scores": pa}}, [a])
+        xb, _ = matrix({b: {"scores": pb}}, [b], ids)
+        rows.append(claim_row(xa, xb, claim=claim, regime=regime, comparison=what, a=a, b=b))
     sweep = os.path.join(folder, "..", "eval_sweep")
     for k, g, c in ((15, 8, 16), (63, 32, 64), (255, 128, 256)):
         for b in ("FV %d" % g, "VLAD %d" % c):
@@ -214,10 +217,7 @@ def follow_up_rows(runs):
                      and n != UNTRAINED]:
             xa, ids = matrix(results, [name])
             xb, _ = matrix(results, ["FV-VAE"], ids)
-            r = paired.compare(xa, xb)
-            r.update(regime=regime, a=name, b="FV-VAE", top1_a=float(xa.mean()),
-                     top1_b=float(xb.mean()))
-            rows.append(r)
+            rows.append(claim_row(xa, xb, regime=regime, a=name, b="FV-VAE"))
     return rows
 
 

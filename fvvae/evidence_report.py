@@ -3,21 +3,23 @@ table with intervals and the claims table), results.csv, claims.csv and
 claims.png (each claim's difference with its 95% interval)."""
 import csv
 import datetime
+import io
 import os
 
 import numpy as np
 
+from fvvae.evaluation import atomic_write
+from fvvae.evidence import UNTRAINED, seed_rows
 from fvvae.metrics import wilson_interval
+from fvvae.protocol import ORDER
 from fvvae.report import machine
 
-ORDER = ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE",
-         "FV-VAE untrained"]
 
-
-def _atomic(path, write, mode="w"):
-    with open(path + ".tmp", mode, newline="") as f:
-        write(f)
-    os.replace(path + ".tmp", path)
+def _atomic(path, write):
+    """Atomically writes what write(file) writes (csv writers need a file)."""
+    text = io.StringIO(newline="")
+    write(text)
+    atomic_write(path, text.getvalue())
 
 
 def _pct(x):
@@ -28,10 +30,10 @@ def method_rows(results):
     """One row a method, its training seeds folded into it (mean top-1 and
     each seed's)."""
     rows = []
-    for name in ORDER:
+    for name in ORDER + [UNTRAINED]:
         if name not in results:
             continue
-        seeds = [name] + sorted(n for n in results if n.startswith(name + " seed "))
+        seeds = seed_rows(results, name)
         tops = [float(results[n]["top1"]) for n in seeds]
         n = int(results[name].get("test_items") or 0)
         low, high = wilson_interval(tops[0], n)
@@ -60,7 +62,7 @@ def concatenation_check(rows):
     if "Concatenation" not in by:
         return ""
     ranked = sorted(by, key=lambda m: -by[m])
-    best = max((m for m in by if m not in ("Concatenation", "GA", "FV-VAE untrained")),
+    best = max((m for m in by if m not in ("Concatenation", "GA", UNTRAINED)),
                key=lambda m: by[m], default=None)
     return ("Concatenation ranks %d of %d (%s%%); the best orderless encoding, %s, is %+.2f "
             "points from it." % (ranked.index("Concatenation") + 1, len(ranked),
@@ -169,5 +171,5 @@ def write_evidence(e, runs, info, claims, follow_ups=()):
         md += follow_up_table(follow_ups) + [
             "", "Each against FV-VAE seed 0 on the same test items; departures from the "
             "evidence runs' settings, not claims (no Holm adjustment).", ""]
-    _atomic(os.path.join(out, "EVIDENCE.md"), lambda f: f.write("\n".join(md)))
+    atomic_write(os.path.join(out, "EVIDENCE.md"), "\n".join(md))
     return os.path.join(out, "EVIDENCE.md")

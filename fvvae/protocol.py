@@ -101,6 +101,11 @@ class Data:
     grouped: bool = True     # rows per GROUP (videos); False: per item
 
 
+def slug(text):
+    """A name as a file or stage name: runs of other characters as one '_'."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+
+
 @dataclass
 class Variant:
     """One FV-VAE head of a run: its row name, lambda3 (0: FV-VAE⁻), latent
@@ -296,7 +301,7 @@ class Protocol:
         if untrained:
             tag += "_untrained"
         if label:
-            tag += "_" + re.sub(r"[^A-Za-z0-9]+", "_", label).strip("_")
+            tag += "_" + slug(label)
         seed = s.seed if train_seed is None else train_seed
         if seed != s.seed:
             tag += "_seed%d" % seed
@@ -439,13 +444,13 @@ class Protocol:
         from fvvae.stages import signature
         out = {}
         for name, files in runs.items():
-            slug = re.sub(r"[^A-Za-z0-9]+", "_", name.replace("⁻", "-minus")).strip("_")
-            sub = os.path.join(folder, slug)
+            short = slug(name.replace("⁻", "-minus"))
+            sub = os.path.join(folder, short)
             scores = os.path.join(sub, name + "_scores.npz")
             params = {"name": name, "classes": self.data.classes,
                       "files": {sp: [files[sp], signature(files[sp])]
                                 for sp in ("train", "test")}}
-            key = "eval_" + slug + "_" + hashlib.sha256(sub.encode()).hexdigest()[:6]
+            key = "eval_" + short + "_" + hashlib.sha256(sub.encode()).hexdigest()[:6]
             row = self.stages.run(key, params, [scores],
                                   lambda n=name, f=files, d=sub: self.evaluate({n: f}, d)[n])
             out[name] = dict(row, scores=scores)
