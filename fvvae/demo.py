@@ -42,6 +42,7 @@ class DemoSettings(ProtocolSettings):
     # "aligned": the photos as they are; "wild": each at a random scale and
     # place on a larger canvas among fragments of others (data_prep.fashion_mnist)
     regime: str = "aligned"
+    preprocess: str = "caffe"     # fvvae.preprocess.PREPROCESSING
     # --augment: random 224 crops of the image resized to 240 x 240, mirrored
     augment_resize: tuple = (240, 240)
     # streamed 100 images at a time, compact representation files (as the
@@ -54,7 +55,8 @@ class Demo(Protocol):
     def __init__(self, s):
         folder = os.path.join(os.path.abspath(s.out), "data")
         data = Data(os.path.join(folder, "train.txt"), os.path.join(folder, "test.txt"),
-                    CLASSES, TRUNK, resize=(224, 224), crop=224, grouped=False)
+                    CLASSES, TRUNK, resize=(224, 224), crop=224, grouped=False,
+                    preprocess=s.preprocess)
         super().__init__(s, data, log_name="demo.log")
 
     def keeps_stores(self):
@@ -178,6 +180,9 @@ def settings_from_args(argv=None):
     ap.add_argument("--sample", type=int, default=d.sample)
     ap.add_argument("--seed", type=int, default=d.seed)
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    ap.add_argument("--preprocess", default=d.preprocess, choices=("caffe", "authors"),
+                    help="caffe: OpenCV resize, the trunk's mean; authors: MATLAB imresize, "
+                    "mean 104/117/123, as the authors' extraction code (fvvae.preprocess)")
     ap.add_argument("--seeds", type=int, default=d.seeds,
                     help="also train FV-VAE and FV-VAE- with this many training seeds in all "
                          "and report their spread")

@@ -63,6 +63,49 @@ def fim_scale(sum_sq, total, count, method="norm"):
     return 1.0 / np.maximum(divisor, FLOOR)
 
 
+def check_sets_input(net, net_path):
+    """ValueError unless the net reads descriptor sets (input `data`, N x C x
+    1 x T) and gives `fv`: e.g. the importer's deploy.prototxt, whose input
+    is a trunk's pool5, is named with the net to use instead."""
+    inputs = list(net.inputs)
+    if "data" not in inputs or len(net.blobs["data"].data.shape) != 4 \
+            or net.blobs["data"].data.shape[2] != 1:
+        hint = ""
+        if inputs and inputs[0] in ("pool5", "conv5_4", "res5c"):
+            hint = ("; its input is a trunk's map: the importer writes the head on "
+                    "descriptor sets beside it, %s"
+                    % os.path.join(os.path.dirname(net_path), "extract.prototxt"))
+        raise ValueError("%s: not an extract net on descriptor sets (input 'data', N x C x "
+                         "1 x T; this net's inputs: %s)%s" % (net_path, ", ".join(inputs), hint))
+    if "fv" not in net.blobs:
+        raise ValueError("%s: the net has no blob 'fv' (the FisherVector layer's output)"
+                         % net_path)
+
+
+# The order of a raw FV's C x (K + 1) values in a row (an HDF5 attribute of
+# every FV-VAE representation file): ours is channel-major, element [c, k] at
+# c * (K + 1) + k; the authors' MATLAB code flattens fv_mat(:) column-major,
+# element [c, k] at k * C + c (to_authors_order).
+FLATTEN_ORDER = "c*(K+1)+k"
+AUTHORS_ORDER = "k*C+c"
+
+
+def record_flatten_order(h5, channels, dim, order=FLATTEN_ORDER):
+    """Writes the flatten order and its C, K + 1 as attributes of an open
+    representation file."""
+    h5.attrs["flatten_order"] = order
+    h5.attrs["fv_channels"] = int(channels)
+    h5.attrs["fv_latent_plus_one"] = int(dim // channels)
+
+
+def to_authors_order(rows, channels):
+    """Rows (N x C(K+1)) in our order [c * (K+1) + k] -> the authors' fv_mat(:)
+    order [k * C + c]."""
+    rows = np.asarray(rows)
+    n = rows.shape[0]
+    return rows.reshape(n, channels, -1).transpose(0, 2, 1).reshape(n, -1)
+
+
 def open_extraction(caffe, net_path, weights, source, list_path=None, root="", gpu=None,
                     tool="extract", cached=True):
     """The extract net with its weights, the descriptor store and the groups
@@ -80,6 +123,7 @@ def open_extraction(caffe, net_path, weights, source, list_path=None, root="", g
     from fvvae import netcache      # loaded once a process (tools/run_tools.py plans)
     net = netcache.net(caffe, net_path, weights, gpu) if cached else caffe.Net(
         net_path, weights=weights, phase=caffe.TEST)
+    check_sets_input(net, net_path)
     store = DescriptorStore(source, readonly=True)
     items = read_list(list_path, root, check_files=False) if list_path else None
     return net, store, groups_of(sorted(store.done_indices()), items)

@@ -96,15 +96,16 @@ class BatchLoader:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def image_loader(items, batches, views, mean_bgr, workers=1, ahead=None):
+def image_loader(items, batches, views, mean_bgr, workers=1, ahead=None, resize_method="opencv"):
     """Colour images (fvvae.preprocess.load_image) in one or more views
     [((H, W) resize, crop)], e.g. VGG_19 conv5_4's 448 input and its GA
-    pass's 224 one: each item's blobs, one a view."""
+    pass's 224 one: each item's blobs, one a view. resize_method:
+    fvvae.preprocess.Preprocessing.resize."""
     from fvvae.preprocess import image_blob, read_resized
     views = [(tuple(int(v) for v in resize), int(crop)) for resize, crop in views]
 
     def keys(i):
-        return [(items[i].path, resize, False) for resize, _ in views]
+        return [(items[i].path, resize, False, resize_method) for resize, _ in views]
 
     def assemble(i, images):
         return [image_blob(img, crop, mean_bgr, items[i].crop, items[i].path)

@@ -11,6 +11,10 @@ the decoder a Deconvolution blob (256, 512, 1, 1) (input K, output C).
 The head: pool5 (N x 512 x 7 x 7) -> Normalize(x norm_scale) -> SPP (50
 descriptors) -> encoder (mu_z, no sampling at extraction) -> decoder + ReLU
 (mu_x) -> FisherVector: the raw FV, N x 512*257, element [c, k] at c*257 + k.
+The importer writes it twice with the same weights: deploy.prototxt, whose
+input is `pool5`, and extract.prototxt, whose input is the descriptor sets
+`data` (N x 512 x 1 x 50) that tools/extract_descriptors.py stores and
+tools/extract_fv.py reads.
 """
 import os
 from dataclasses import dataclass
@@ -109,14 +113,27 @@ def extraction_head(caffe, weights, map_size=7, input_name="pool5"):
                        prefix_layers=pool5_descriptors)
 
 
+def sets_head(caffe, weights, map_size=7):
+    """The same head on descriptor sets (input `data`, N x C x 1 x 50): the
+    extract net tools/extract_fv.py runs on extract_descriptors' stores."""
+    from fvvae.descriptors import frame_descriptor_count
+    from fvvae.nets import extract_net
+    return extract_net(caffe, official_config(weights, map_size),
+                       input_shape=[1, weights.channels, 1, frame_descriptor_count(map_size)])
+
+
 def write_official_head(caffe, weights, out_dir):
-    """Writes out_dir/deploy.prototxt and out_dir/weights.caffemodel."""
+    """Writes out_dir/deploy.prototxt (input pool5), out_dir/extract.prototxt
+    (input descriptor sets) and out_dir/weights.caffemodel (for both)."""
     os.makedirs(out_dir, exist_ok=True)
     deploy = os.path.join(out_dir, "deploy.prototxt")
     model = os.path.join(out_dir, "weights.caffemodel")
-    with open(deploy + ".tmp", "w") as f:
-        f.write('name: "fv_vae_official_head"\n' + str(extraction_head(caffe, weights)))
-    os.replace(deploy + ".tmp", deploy)
+    for path, name, net in ((deploy, "fv_vae_official_head", extraction_head(caffe, weights)),
+                            (os.path.join(out_dir, "extract.prototxt"),
+                             "fv_vae_official_head_on_sets", sets_head(caffe, weights))):
+        with open(path + ".tmp", "w") as f:
+            f.write('name: "%s"\n' % name + str(net))
+        os.replace(path + ".tmp", path)
     net = caffe.Net(deploy, caffe.TEST)
     net.params["mu_z"][0].data[...] = weights.encoder_w
     net.params["mu_z"][1].data[...] = weights.encoder_b

@@ -49,6 +49,23 @@ def official_weights(split, check=True):
     return path
 
 
+def check_release_mat(path):
+    """The split (1, 2, 3) whose released .mat `path` is, by its SHA-256;
+    FileNotFoundError when absent, ValueError naming the file when it is
+    none of the release's (a different or damaged file)."""
+    from fvvae.trunks import sha256_of
+    if not os.path.isfile(path):
+        raise FileNotFoundError("%s: no such file (expected one of the authors' "
+                                "caffe_vae_weights_ucf101_split*_vgg19.mat)" % path)
+    got = sha256_of(path)
+    for split, want in OFFICIAL_SHA256.items():
+        if got == want:
+            return split
+    raise ValueError("%s: sha256 %s is none of the release's three files (fv-vae/fv-vae "
+                     "at commit 07e9cbed1b69: a different or damaged file; --any-mat "
+                     "accepts your own)" % (path, got))
+
+
 def official_example_images():
     """The clone's example_images/*.jpg (sorted; [] when absent)."""
     folder = os.path.join(official_dir(), "example_images")

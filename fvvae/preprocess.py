@@ -1,6 +1,15 @@
 """Pixels to a trunk's input blob, as Caffe models of the era expect: BGR,
 0-255, the mean subtracted, C x H x W; and flow stacks for the flow trunk.
 
+Preprocessing (PREPROCESSING, `--preprocess` of the tools): how a frame is
+resized and which mean is subtracted. `caffe` (the default) resizes with
+OpenCV's bilinear INTER_LINEAR, which does not antialias, as Caffe's
+ImageData layer does (the authors' training prototxt reads its frames that
+way) and subtracts the trunk's published mean; `authors` is the authors'
+extraction code (fv-vae/fv-vae, +utils/matlab_image_convert.m): MATLAB's
+imresize bilinear, antialiased when it shrinks (fvvae.matlab_resize), and the
+BGR mean 104 / 117 / 123 whatever the trunk.
+
 Crops (the 4th column of an image list, fvvae.image_list): `c` the centre,
 `tl`, `tr`, `bl`, `br` the four corners, each with an `f` suffix for its
 mirror image: the ten crops of "x10 augmentation" testing (Table 4).
@@ -8,11 +17,46 @@ mirror image: the ten crops of "x10 augmentation" testing (Table 4).
 import os
 import re
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 CROPS = ("c", "tl", "tr", "bl", "br", "cf", "tlf", "trf", "blf", "brf")
 FLOW_X = re.compile(r"^(?P<head>.*flow_)x_(?P<index>\d+)\.jpg$")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    name: str
+    resize: str          # "opencv" (INTER_LINEAR) or "matlab" (imresize bilinear)
+    mean_bgr: tuple      # () = the trunk's own mean
+    about: str
+
+    def mean_for(self, trunk):
+        return self.mean_bgr or trunk.mean_bgr
+
+
+PREPROCESSING = {
+    "caffe": Preprocessing("caffe", "opencv", (),
+                           "OpenCV bilinear without antialiasing (Caffe's ImageData, the "
+                           "authors' training), the trunk's mean"),
+    "authors": Preprocessing("authors", "matlab", (104.0, 117.0, 123.0),
+                             "MATLAB imresize bilinear with antialiasing, mean 104 / 117 / 123 "
+                             "(the authors' extraction code)"),
+}
+
+
+def preprocessing(name, trunk=None):
+    """PREPROCESSING[name]; ValueError naming the choices, or when `authors`
+    is asked of a flow trunk (the authors released no flow extraction)."""
+    if name not in PREPROCESSING:
+        raise ValueError("--preprocess %r: one of %s" % (name, ", ".join(PREPROCESSING)))
+    p = PREPROCESSING[name]
+    if trunk is not None and trunk.in_channels != 3 and p.mean_bgr:
+        raise ValueError("--preprocess %s is for colour frames; trunk %s reads flow stacks "
+                         "(use --preprocess caffe)" % (name, trunk.name))
+    return p
 
 
 def _crop_offsets(h, w, crop, position):
@@ -24,14 +68,20 @@ def _crop_offsets(h, w, crop, position):
     return y, x
 
 
-def read_resized(path, resize_hw, grey=False):
+def read_resized(path, resize_hw, grey=False, method="opencv"):
     """The image decoded (grey and CMYK ones become 3-channel BGR unless
-    `grey`) and resized to resize_hw (H, W), 8-bit: the costly part of
-    loading, which the ten crops of a frame share (fvvae.loader)."""
+    `grey`) and resized to resize_hw (H, W) by `method` (Preprocessing.resize),
+    8-bit: the costly part of loading, which the ten crops of a frame share
+    (fvvae.loader)."""
     img = cv2.imread(path, cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR)
     if img is None:
         raise ValueError("%s: not a readable image" % path)
     h, w = resize_hw
+    if method == "matlab":
+        from fvvae.matlab_resize import imresize_bilinear
+        return imresize_bilinear(img, (h, w))
+    if method != "opencv":
+        raise ValueError("resize method %r: opencv or matlab" % method)
     return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -59,12 +109,13 @@ def image_blob(resized, crop, mean_bgr, position, path):
     return out
 
 
-def load_image(path, resize_hw, crop, mean_bgr, position="c"):
+def load_image(path, resize_hw, crop, mean_bgr, position="c", method="opencv"):
     """Reads an image (grey and CMYK ones become 3-channel BGR), resizes it to
-    resize_hw (H, W), takes the crop x crop window at `position` (crop = 0:
+    resize_hw (H, W) by `method`, takes the crop x crop window at `position` (crop = 0:
     none), mirrors it for an `f` position, and subtracts the BGR mean. The
     authors' frames: 240 x 320, centre crop 224."""
-    return image_blob(read_resized(path, resize_hw), crop, mean_bgr, position, path)
+    return image_blob(read_resized(path, resize_hw, method=method), crop, mean_bgr, position,
+                      path)
 
 
 def flow_stack_paths(first_x, length):

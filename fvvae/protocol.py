@@ -99,6 +99,7 @@ class Data:
     resize: tuple = ()       # (H, W) before cropping; () = the tool's default
     crop: int = 0            # 0 = the trunk's input size
     grouped: bool = True     # rows per GROUP (videos); False: per item
+    preprocess: str = "caffe"  # fvvae.preprocess.PREPROCESSING
 
 
 def slug(text):
@@ -272,11 +273,13 @@ class Protocol:
                     args += ["--resize"] + list(d.resize)
                 if d.crop:
                     args += ["--crop", d.crop]
+                args += ["--preprocess", d.preprocess]
                 if split == "train":   # Caffe's Data layer reads the records in key order
                     args += ["--shuffle", self.s.seed]
                 self.tool("extract_descriptors.py", *args)
         self.stages.run("descriptors", {"trunk": d.trunk, "weights": d.weights,
                                         "resize": list(d.resize), "crop": d.crop,
+                                        "preprocess": d.preprocess,
                                         "lists": [d.train_list, d.test_list],
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
@@ -506,7 +509,7 @@ class Protocol:
             args += ["--resize"] + list(d.resize)
         if d.crop:
             args += ["--crop", d.crop]
-        return args
+        return args + ["--preprocess", d.preprocess]
 
     def spans(self, split):
         """The split's chunks (fvvae.streaming.chunks). A training chunk holds
@@ -548,6 +551,7 @@ class Protocol:
                              "--row-offset", row, "--rows-total", total])))
         kinds = {BASELINES[n][1] for n, _, _ in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
+                  "preprocess": d.preprocess,
                   "crop": d.crop, "list": d.train_list, "train_order_seed": s.seed,
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
 

@@ -8,8 +8,10 @@
 #          [--trunk vgg19_pool5|resnet152_res5c] [--weights F]
 #          [--flow-trunk vgg19_flow_pool5] [--flow-weights F] [--frames N]
 #          [--no-ten-crop] [--fuse-weight W] [--idt-scores NPZ] [--finetune ITERATIONS]
-#          [--gpu ID] [--out DIR] [--slurm N [--sbatch "OPTIONS"]]
+#          [--preprocess caffe|authors] [--gpu ID] [--out DIR] [--slurm N [--sbatch "OPTIONS"]]
 #          [-- more tools/run_protocol.py options, e.g. --iterations 5000]
+# --preprocess (RGB stream): caffe (default; OpenCV resize, the trunk's mean, as
+# the authors' training) or authors (their extraction code: MATLAB imresize, mean 104/117/123).
 # --finetune N first fine-tunes the RGB trunk on the training frames with SGD
 # (Table 3's "pool5 fine-tuned"; tools/finetune_trunk.py).
 # --slurm N submits each stream's protocol to Slurm as N-task job arrays
@@ -22,7 +24,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/scripts/lib_dataset.sh"
 data=${UCF101_ROOT:-}; split=1; stream=rgb; trunk=vgg19_pool5; weights=""
 flow_trunk=vgg19_flow_pool5; flow_weights=""; ten_crop=1; frames=25; fuse_weight=0.5; idt=""
-out=""; extra=(); finetune=0; gpu=""; slurm=""; sbatch_opts=""
+out=""; extra=(); finetune=0; preprocess=caffe; gpu=""; slurm=""; sbatch_opts=""
 while [ $# -gt 0 ]; do
   case $1 in
     --root) data=$2; shift 2 ;;           --split) split=$2; shift 2 ;;
@@ -33,14 +35,16 @@ while [ $# -gt 0 ]; do
     --fuse-weight) fuse_weight=$2; shift 2 ;;
     --idt-scores) idt=$2; shift 2 ;;      --out) out=$2; shift 2 ;;
     --finetune) finetune=$2; shift 2 ;;   --gpu) gpu=$2; shift 2 ;;
+    --preprocess) preprocess=$2; shift 2 ;;
     --slurm) slurm=$2; shift 2 ;;       --sbatch) sbatch_opts=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 out=${out:-$ROOT/runs/ucf101_split$split}
 case $stream in rgb|flow|both) ;; *) die "--stream must be rgb, flow or both" ;; esac
+case $preprocess in caffe|authors) ;; *) die "--preprocess must be caffe or authors" ;; esac
 # ---[ check what the run needs before anything heavy
 [ -n "$data" ] || die "UCF101: set UCF101_ROOT (or --root) to the folder holding UCF-101/ and ucfTrainTestlist/"
 need_dir "$data/UCF-101" "UCF101's videos (UCF-101/<Class>/v_<Class>_gXX_cYY.avi)"
@@ -75,7 +79,8 @@ for s in rgb flow; do
   protocol --train-list "$out/prep/split${split}_${s}_train.txt" \
     --test-list "$test_list" --trunk "$t" --weights "$w" --classes "$classes" --dataset ucf101 \
     --variant "$variant" --title "UCF101 split $split, $s stream, $t${variant:+, $variant}" \
-    --out "$out/$s" "${on_gpu[@]}" "${extra[@]}"
+    --out "$out/$s" "${on_gpu[@]}" --preprocess "$([ $s = rgb ] && echo "$preprocess" || echo caffe)" \
+    "${extra[@]}"
   runs+=("$s")
 done
 if [ -n "$slurm" ]; then after_slurm; exit 0; fi

@@ -93,6 +93,11 @@ def test_import_rejects_a_bad_file(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "tools/import_official_weights.py"),
                           "--mat", str(bad), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True)
+    assert res.returncode == 2     # not one of the release's files
+    assert str(bad) in res.stderr and "none of the release's" in res.stderr
+    res = subprocess.run([sys.executable, str(ROOT / "tools/import_official_weights.py"),
+                          "--mat", str(bad), "--any-mat", "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True)
     assert res.returncode == 2
     assert str(bad) in res.stderr and "caffe_vae_weights" in res.stderr
     res = subprocess.run([sys.executable, str(ROOT / "tools/import_official_weights.py"),

@@ -31,6 +31,11 @@ def main(argv=None):
     ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"),
                     help="resize before cropping (default 240 320 at 224 input, else input size)")
     ap.add_argument("--crop", type=int, help="centre crop (default the trunk's input size)")
+    ap.add_argument("--preprocess", default="caffe", choices=("caffe", "authors"),
+                    help="caffe (default): OpenCV bilinear resize without antialiasing, as "
+                    "Caffe's ImageData and the authors' training, and the trunk's mean; "
+                    "authors: the authors' extraction code, MATLAB imresize bilinear "
+                    "(antialiased) and the mean 104 / 117 / 123 (fvvae.preprocess)")
     ap.add_argument("--norm-scale", type=float, default=158.0,
                     help="frame mode: the whole-map L2 norm after normalisation (authors: 158)")
     ap.add_argument("--maps", help="also store the raw activation maps (C x H x W) in this "
@@ -65,6 +70,7 @@ def main(argv=None):
     from fvvae.descriptors import descriptor_net_text
     from fvvae.image_list import read_list
     from fvvae.loader import default_workers, flow_loader, image_loader
+    from fvvae.preprocess import preprocessing
     from fvvae.trunks import (TRUNKS, default_resize, ga_input, ga_trunk,
                               global_layers, trunk_definition, trunk_weights)
 
@@ -75,6 +81,7 @@ def main(argv=None):
     crop = trunk.input_size if args.crop is None else args.crop
     resize = tuple(args.resize) if args.resize else default_resize(trunk)
     try:
+        prep = preprocessing(args.preprocess, trunk)
         items = read_list(args.list, args.root)
         weights = trunk_weights(args.trunk, args.weights)
         shard = block_of = None
@@ -153,14 +160,16 @@ def main(argv=None):
     mine = range(*block_of) if block_of else range(len(items))
     done &= set(mine)
     todo = [i for i in mine if i not in done]
-    log.info("trunk %s (%s), mode %s, %d items%s, %d already done, resize %s crop %d",
-             args.trunk, weights, mode, len(mine),
-             " (shard %d of %d)" % shard if shard else "", len(done), resize, crop)
+    log.info("trunk %s (%s), mode %s, %d items%s, %d already done, resize %s crop %d, "
+             "preprocessing %s (%s)", args.trunk, weights, mode, len(mine),
+             " (shard %d of %d)" % shard if shard else "", len(done), resize, crop,
+             prep.name, prep.about)
     batches = [todo[b:b + args.batch] for b in range(0, len(todo), args.batch)]
     workers = args.workers or default_workers()
     if trunk.in_channels == 3:
         views = [(resize, crop)] + ([ga_input(trunk)] if ga_net is not None else [])
-        loader = image_loader(items, batches, views, trunk.mean_bgr, workers)
+        loader = image_loader(items, batches, views, prep.mean_for(trunk), workers,
+                              resize_method=prep.resize)
     else:                   # the flow stream: stacks of x/y flow images
         loader = flow_loader(items, batches, resize, crop, trunk.mean_bgr[0],
                              trunk.in_channels // 2, workers)

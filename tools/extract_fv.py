@@ -3,7 +3,9 @@
 cached descriptor sets with a trained FV-VAE extract net, into a
 representation file (fvvae/features.py): `features` (rows x C(K+1), as the net
 gives them, FIM-scaled), `labels`, `ids`, and unless --no-normalize
-`features_normalized` (signed square root, then L2).
+`features_normalized` (signed square root, then L2). The attribute
+`flatten_order` says where element [c, k] of the C x (K+1) FV lies in a row
+(c*(K+1)+k; the authors' MATLAB code's is k*C+c: fvvae.fisher.to_authors_order).
 
     .venv/bin/python tools/extract_fv.py --net OUT/extract.prototxt \
         --weights OUT/fv_vae_fim.caffemodel --source OUT/descriptors_test.lmdb \
@@ -49,7 +51,7 @@ def main(argv=None):
     import numpy as np
     from tqdm import tqdm
     from fvvae import features
-    from fvvae.fisher import group_fvs, open_extraction
+    from fvvae.fisher import group_fvs, open_extraction, record_flatten_order
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
@@ -74,6 +76,7 @@ def main(argv=None):
         skip = features.rows_to_skip(h5, args.out, offset, rows)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
+    record_flatten_order(h5, net.blobs["data"].data.shape[1], dim)
     with h5:
         log.info("%d rows of %d from row %d, %d already done", rows, dim, offset, skip)
         for row, (key, label, fv) in enumerate(

@@ -35,6 +35,10 @@ def main(argv=None):
     ap.add_argument("--weights", default="", help="the trunk's caffemodel (else its env variable)")
     ap.add_argument("--resize", type=int, nargs=2, metavar=("H", "W"))
     ap.add_argument("--crop", type=int, default=0)
+    ap.add_argument("--preprocess", default="caffe", choices=("caffe", "authors"),
+                    help="caffe (default): OpenCV resize, the trunk's mean (Caffe's ImageData, "
+                    "the authors' training); authors: their extraction code's MATLAB imresize "
+                    "and mean 104/117/123 (fvvae.preprocess)")
     ap.add_argument("--classes", type=int, help="default: the largest label + 1")
     ap.add_argument("--per-item", action="store_true",
                     help="one row per list item, ignoring GROUP (images)")
@@ -104,7 +108,7 @@ def main(argv=None):
                                                           "sample", "seed")})
     data = Data(os.path.abspath(args.train_list), os.path.abspath(args.test_list), classes,
                 args.trunk, args.weights, tuple(args.resize or ()), args.crop,
-                grouped=not args.per_item)
+                grouped=not args.per_item, preprocess=args.preprocess)
     os.makedirs(args.out, exist_ok=True)
     log_name = "run.log"
     if shard:           # the shards of a cluster run start together: each its own log
