@@ -104,8 +104,10 @@ def write_results(out_dir, rows, paper=None):
     atomic_write(os.path.join(out_dir, "results.md"), "\n".join(md) + "\n")
 
 
-def write_details(out_dir, name, scores, labels, ids, classes):
-    """Scores, per-class accuracy and the confusion matrix of one method."""
+def write_details(out_dir, name, scores, labels, ids, classes, names=None):
+    """Scores, per-class accuracy and the confusion matrix of one method
+    (rows: the true class, columns: the predicted; with `names` both carry
+    the class names)."""
     os.makedirs(out_dir, exist_ok=True)
     np.savez(os.path.join(out_dir, name + "_scores.tmp.npz"), scores=scores, labels=labels,
              ids=np.asarray(ids))
@@ -113,11 +115,19 @@ def write_details(out_dir, name, scores, labels, ids, classes):
                os.path.join(out_dir, name + "_scores.npz"))
     cm = metrics.confusion_matrix(scores, labels, classes)
     acc = metrics.per_class_accuracy(cm)
+    label = (lambda c: names[c]) if names else str
     atomic_write(os.path.join(out_dir, name + "_per_class.csv"),
-                 "class,test_examples,accuracy\n" + "".join(
-                     "%d,%d,%s\n" % (c, cm[c].sum(), "" if np.isnan(acc[c]) else "%.6f" % acc[c])
+                 "class,%stest_examples,accuracy\n" % ("name," if names else "") + "".join(
+                     "%d,%s%d,%s\n" % (c, ('"%s",' % label(c).replace('"', '""')) if names
+                                       else "", cm[c].sum(),
+                                       "" if np.isnan(acc[c]) else "%.6f" % acc[c])
                      for c in range(classes)))
     with open(os.path.join(out_dir, name + "_confusion.csv.tmp"), "w", newline="") as f:
-        csv.writer(f).writerows(cm.tolist())
+        w = csv.writer(f)
+        if names:
+            w.writerow(["true \\ predicted"] + list(names))
+            w.writerows([names[c]] + row for c, row in enumerate(cm.tolist()))
+        else:
+            w.writerows(cm.tolist())
     os.replace(os.path.join(out_dir, name + "_confusion.csv.tmp"),
                os.path.join(out_dir, name + "_confusion.csv"))

@@ -22,6 +22,16 @@ class Item:
     crop: str = "c"
 
 
+def _spaced_path(parts, root):
+    """The existing file that the first fields of a line name when joined
+    with spaces (a path with white space), or None."""
+    for k in range(2, len(parts)):
+        head = " ".join(parts[:k])
+        if os.path.isfile(head if os.path.isabs(head) else os.path.join(root, head)):
+            return head
+    return None
+
+
 def read_list(list_path, root="", check_files=True):
     """Items of a list; check_files: every PATH must exist (extraction needs the
     images; encoding and FV extraction only the labels and groups)."""
@@ -34,6 +44,12 @@ def read_list(list_path, root="", check_files=True):
             if not line or line.startswith("#"):
                 continue
             parts = line.split()
+            spaced = _spaced_path(parts, root)
+            if spaced:
+                raise ValueError("%s:%d: the path %r holds white space, at which list lines "
+                                 "are split: rename it, or prepare the data with tools/"
+                                 "prepare_data.py folder, which links such files"
+                                 % (list_path, lineno, spaced))
             if len(parts) not in (2, 3, 4):
                 raise ValueError("%s:%d: expected 'PATH LABEL [GROUP [CROP]]', got %r"
                                  % (list_path, lineno, line))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from fvvae.training import parse_losses, train_with_guard
+from fvvae.stages import signature
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.protocol")
@@ -100,6 +101,7 @@ class Data:
     crop: int = 0            # 0 = the trunk's input size
     grouped: bool = True     # rows per GROUP (videos); False: per item
     preprocess: str = "caffe"  # fvvae.preprocess.PREPROCESSING
+    class_names: str = ""    # classes.txt (LABEL NAME lines) for the tables; "" = numbers
 
 
 def slug(text):
@@ -281,6 +283,8 @@ class Protocol:
                                         "resize": list(d.resize), "crop": d.crop,
                                         "preprocess": d.preprocess,
                                         "lists": [d.train_list, d.test_list],
+                                        "list_files": [signature(d.train_list),
+                                                       signature(d.test_list)],
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
@@ -315,7 +319,7 @@ class Protocol:
         final = os.path.join(snapshots, "fv_vae%s_iter_%d.caffemodel"
                              % ("_with_trunk" if augment else "", iterations))
         params = dict(latent=latent, lambda3=lambda3, iterations=iterations,
-                      batch=s.batch, seed=seed)
+                      batch=s.batch, seed=seed, classes=self.data.classes)
         if augment:
             params.update(augment=True, resize=list(s.augment_resize))
         if sets:
@@ -390,7 +394,10 @@ class Protocol:
     def baseline(self, name, size=None):
         method, kind = BASELINES[name]
         size = size or {"fv": self.s.fv_size, "vlad": self.s.vlad_size}.get(method)
-        folder = self.path("encodings", "%s%s" % (method, size or ""))
+        # the folder and stage name the setting that shapes the codebook:
+        # fv128, vlad256, bp_pca512 (bp: no PCA)
+        tag = str(size or ("_pca%d" % self.s.bp_pca if method == "bp" and self.s.bp_pca else ""))
+        folder = self.path("encodings", method + tag)
         files = {sp: os.path.join(folder, "%s_%s.h5" % (method, sp)) for sp in ("train", "test")}
         args = ["--method", method, "--out", folder, "--seed", self.s.seed,
                 "--sample", self.s.sample,
@@ -424,7 +431,7 @@ class Protocol:
             start = time.time()
             self.tool("encode.py", *args)
             return {"seconds": time.time() - start}
-        res = self.stages.run("encode_%s%s" % (method, size or ""), {"args": [str(a) for a in args]},
+        res = self.stages.run("encode_%s%s" % (method, tag), {"args": [str(a) for a in args]},
                               outputs, make, deps=(self.source_stage,))
         return files, res["seconds"]
 
@@ -432,6 +439,8 @@ class Protocol:
         """runs: {name: files}; returns {name: result row}."""
         import csv
         args = ["--out", folder, "--classes", self.data.classes] + list(extra)
+        if self.data.class_names:
+            args += ["--class-names", self.data.class_names]
         for name in runs:
             args += ["--run", name, runs[name]["train"], runs[name]["test"]]
         self.tool("evaluate.py", *args)
@@ -451,6 +460,7 @@ class Protocol:
             sub = os.path.join(folder, short)
             scores = os.path.join(sub, name + "_scores.npz")
             params = {"name": name, "classes": self.data.classes,
+                      "class_names": self.data.class_names and signature(self.data.class_names),
                       "files": {sp: [files[sp], signature(files[sp])]
                                 for sp in ("train", "test")}}
             key = "eval_" + short + "_" + hashlib.sha256(sub.encode()).hexdigest()[:6]
@@ -552,7 +562,8 @@ class Protocol:
         kinds = {BASELINES[n][1] for n, _, _ in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "preprocess": d.preprocess,
-                  "crop": d.crop, "list": d.train_list, "train_order_seed": s.seed,
+                  "crop": d.crop, "list": d.train_list, "list_file": signature(d.train_list),
+                  "train_order_seed": s.seed,
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
 
         def extract(work, start, end, store):

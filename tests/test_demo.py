@@ -61,7 +61,7 @@ def test_report_has_the_eight_methods_with_finite_metrics_above_chance(run):
         n.startswith("sets_train.lmdb") for n in os.listdir(out / "activations"))
     assert not [n for n in os.listdir(out / "stream") if os.path.isdir(out / "stream" / n)]
     import h5py
-    with h5py.File(out / "encodings" / "bp" / "bp_test.h5", "r") as f:
+    with h5py.File(out / "encodings" / "bp_pca64" / "bp_test.h5", "r") as f:
         assert f["features"].dtype == "float16" and f.attrs["compact"]
         assert f["features"].shape == (40, 64 * 65 // 2) and f.attrs["dimension"] == 64 * 64
 

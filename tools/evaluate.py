@@ -30,6 +30,8 @@ def main(argv=None):
     ap.add_argument("--classes", type=int, help="number of classes (default: from the labels)")
     ap.add_argument("--svm", choices=("auto", "linear", "kernel"), default="auto",
                     help="liblinear on the features or on the kernel map (same objective)")
+    ap.add_argument("--class-names", help="classes.txt (`LABEL NAME` lines): names in the "
+                    "per-class and confusion files")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     import numpy as np
@@ -77,9 +79,16 @@ def main(argv=None):
         scored[name] = (fused, la, scored[a][2])
         results.append(dict(method=name, dimension=0, solver="late fusion", svm_seconds=0.0,
                             **metrics.summary(fused, la)))
+    names = None
+    if args.class_names:
+        from fvvae.input_check import InputError, read_class_names
+        try:
+            names = read_class_names(args.class_names)
+        except InputError as e:
+            ap.exit(2, "evaluate: %s\n" % e)
     for name, (scores, labels, ids) in scored.items():
         write_details(args.out, name.replace("/", "_"), scores, labels,
-                      ids if ids is not None else [], scores.shape[1])
+                      ids if ids is not None else [], scores.shape[1], names)
     write_results(args.out, results)
     print("wrote %s" % os.path.join(args.out, "results.md"))
 

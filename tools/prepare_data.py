@@ -6,6 +6,8 @@ and writes the lists (`PATH LABEL GROUP`).
     .venv/bin/python tools/prepare_data.py ucf101 --root $UCF101_ROOT --split 1 --flow --out P
     .venv/bin/python tools/prepare_data.py activitynet --annotations A.json --videos V/ --out P
     .venv/bin/python tools/prepare_data.py cub --root $CUB_ROOT [--boxes] --out P
+    .venv/bin/python tools/prepare_data.py folder --root DIR [--videos [--flow]] \
+        [--test-fraction 0.3 --seed 0 | --split-dir D] --out P     (your own data)
 
 Resumable (finished videos are kept); videos that cannot be decoded (and, for
 ActivityNet, videos missing from the folder) are listed in OUT/problems.csv
@@ -36,9 +38,19 @@ def main(argv=None):
     c.add_argument("--root", default=os.environ.get("CUB_ROOT"),
                    help="folder holding CUB_200_2011/ (or $CUB_ROOT)")
     c.add_argument("--boxes", action="store_true", help="crop every image to its bounding box")
-    for p in (u, a, c):
+    fo = sub.add_parser("folder", help="your own data: DIR/<class>/<images or videos>")
+    fo.add_argument("--root", required=True, help="a folder of class folders")
+    fo.add_argument("--videos", action="store_true", help="the files are videos (frames sampled "
+                    "as for UCF101); default images")
+    fo.add_argument("--flow", action="store_true", help="videos: also optical flow")
+    fo.add_argument("--test-fraction", type=float, default=0.3,
+                    help="the seeded, stratified share of each class tested (default 0.3)")
+    fo.add_argument("--seed", type=int, default=0)
+    fo.add_argument("--split-dir", help="your own split instead: a folder with train.txt and "
+                    "test.txt, one file relative to --root a line")
+    for p in (u, a, c, fo):
         p.add_argument("--out", required=True)
-    for p in (u, a):
+    for p in (u, a, fo):
         p.add_argument("--frames", type=int, default=25, help="frames per video (the paper: 25)")
         p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args(argv)
@@ -63,6 +75,11 @@ def main(argv=None):
                                         "ACTIVITYNET_JSON and ACTIVITYNET_VIDEOS)")
             lists, report = activitynet.prepare(args.annotations, args.videos, args.out,
                                                 args.frames, workers=args.workers)
+        elif args.dataset == "folder":
+            from data_prep import folder
+            lists, report = folder.prepare(args.root, args.out, args.videos, args.test_fraction,
+                                           args.split_dir, args.seed, args.frames, args.flow,
+                                           workers=args.workers)
         else:
             from data_prep import cub
             if not args.root:

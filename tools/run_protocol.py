@@ -39,7 +39,13 @@ def main(argv=None):
                     help="caffe (default): OpenCV resize, the trunk's mean (Caffe's ImageData, "
                     "the authors' training); authors: their extraction code's MATLAB imresize "
                     "and mean 104/117/123 (fvvae.preprocess)")
-    ap.add_argument("--classes", type=int, help="default: the largest label + 1")
+    ap.add_argument("--classes", type=int, help="default: --class-names' count, else the largest "
+                    "label + 1")
+    ap.add_argument("--class-names", help="classes.txt (`LABEL NAME` a line, labels 0 .. N-1): "
+                    "the class count and the names in the per-class and confusion files")
+    ap.add_argument("--no-decode-check", action="store_true",
+                    help="skip decoding every image before the run (the labels, classes and "
+                    "files are still checked; a run whose lists did not change skips it anyway)")
     ap.add_argument("--per-item", action="store_true",
                     help="one row per list item, ignoring GROUP (images)")
     ap.add_argument("--dataset", default="", choices=("", "ucf101", "activitynet", "cub"),
@@ -89,15 +95,32 @@ def main(argv=None):
     from fvvae import report
     from fvvae.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "run_protocol")
-    from fvvae.image_list import read_list
     from fvvae.paper import table_for
     from fvvae.protocol import Data, Protocol, ProtocolError
+    from fvvae.input_check import InputError, check_inputs, inputs_stamp
+    from fvvae.trunks import TRUNKS
+    trunk = TRUNKS.get(args.trunk)
+    stamp = os.path.join(args.out, "inputs_checked.json")
     try:
-        labels = {i.label for lst in (args.train_list, args.test_list)
-                  for i in read_list(lst, check_files=False)}
-    except (OSError, ValueError) as e:
+        classes, names = check_inputs(
+            args.train_list, args.test_list, args.classes, args.class_names,
+            decode=not (args.no_decode_check or shard or inputs_stamp(stamp, args)),
+            flow_length=trunk.in_channels // 2 if trunk and trunk.in_channels != 3 else 0)
+    except InputError as e:
         ap.exit(2, "run_protocol: %s\n" % e)
-    classes = args.classes or max(labels) + 1
+    if not shard:
+        inputs_stamp(stamp, args, write=True)
+    # the codebooks fitted to the training descriptors there are
+    from fvvae.descriptors import frame_descriptor_count
+    from fvvae.image_list import read_list
+    from fvvae.input_check import fit_codebooks
+    per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
+        trunk.map_size ** 2 if trunk else 50)
+    n_desc = min(args.sample, per_item * len(read_list(args.train_list, check_files=False)))
+    args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(args.fv_size, args.vlad_size,
+                                                                 n_desc)
+    for note in codebook_notes:
+        print("run_protocol: %s" % note, file=sys.stderr)
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
                          sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
                          augment=args.augment, chunk=args.chunk, compact=args.compact,
@@ -108,7 +131,8 @@ def main(argv=None):
                                                           "sample", "seed")})
     data = Data(os.path.abspath(args.train_list), os.path.abspath(args.test_list), classes,
                 args.trunk, args.weights, tuple(args.resize or ()), args.crop,
-                grouped=not args.per_item, preprocess=args.preprocess)
+                grouped=not args.per_item, preprocess=args.preprocess,
+                class_names=os.path.abspath(args.class_names) if args.class_names else "")
     os.makedirs(args.out, exist_ok=True)
     log_name = "run.log"
     if shard:           # the shards of a cluster run start together: each its own log
@@ -138,13 +162,16 @@ def main(argv=None):
     paper, caption = table_for(args.dataset, args.trunk, args.variant)
     settings = [("lists", "%s (train), %s (test); %d classes" % (args.train_list, args.test_list,
                                                                 classes)),
+                ] + ([("classes", ", ".join("%d %s" % (i, n) for i, n in enumerate(names)))]
+                     if names else []) + [
                 ("trunk", "%s (%s)" % (args.trunk, args.weights or (
                     "embedded weights" if args.trunk.startswith("open_nsfw")
                     else "weights from its environment variable"))),
                 ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d"
                  % (s.latent, s.lambda3, s.iterations, s.batch)),
                 ("FV / VLAD / BP", "%d Gaussians / %d centres / PCA %s, fitted on %d training "
-                 "descriptors" % (s.fv_size, s.vlad_size, s.bp_pca or "none", s.sample)),
+                 "descriptors%s" % (s.fv_size, s.vlad_size, s.bp_pca or "none", n_desc,
+                                    "".join("; " + n for n in codebook_notes))),
                 ("classifier", "signed sqrt + L2, one-vs-all liblinear -s 3 -B 1 -c 100")]
     md = report.write_report(args.out, args.title or "FV-VAE protocol: %s" % args.out, results,
                              encode_s, training, sweep, settings, paper, REPORT_ORDER,
