@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from fvvae import metrics
+from fvvae.classifier import primal_from_kernel_map
 from fvvae.features import FeatureFile
 from fvvae.svm import (KernelMapOneVsAll, LiblinearOneVsAll, check_classes, linear_kernel,
                        load_rows)
@@ -23,7 +24,9 @@ KERNEL_ROWS_BYTES = int(os.environ.get("FVVAE_SVM_ROWS_BYTES", 4 << 30))
 
 def classify(train_path, test_path, classes=None, solver="auto", block=None,
              memory=KERNEL_ROWS_BYTES):
-    """Returns (scores n_test x classes, test labels, info dict). memory: the
+    """Returns (scores n_test x classes, test labels, info dict; info["svm"]
+    is (W, b), the SVMs as one linear function of a normalised row,
+    fvvae.classifier). memory: the
     kernel path holds the training rows in memory (float32) up to this many
     bytes, else streams both sides from disk block by block (float64)."""
     train, test = FeatureFile(train_path), FeatureFile(test_path)
@@ -39,7 +42,9 @@ def classify(train_path, test_path, classes=None, solver="auto", block=None,
     start = time.time()
     if solver == "linear":
         x = train.all()
-        scores = LiblinearOneVsAll().fit(x, train.labels, classes).decision(test.all())
+        model = LiblinearOneVsAll().fit(x, train.labels, classes)
+        scores = model.decision(test.all())
+        svm = (model.w[:, :-1], model.w[:, -1])
     elif solver == "kernel":
         # the training rows held in memory as float32 when they fit: each file
         # read once, single-precision products (bench/svm_kernel.py: 0.48x);
@@ -55,13 +60,15 @@ def classify(train_path, test_path, classes=None, solver="auto", block=None,
             k_train, train.labels, classes)
         del k_train
         scores = model.decision(linear_kernel(test, rows, block=block, dtype=dtype))
+        # the same SVMs as one linear function of a row (fvvae.classifier)
+        svm = primal_from_kernel_map(model, rows, block)
         del rows
     else:
         raise ValueError("solver must be auto, linear or kernel, not %r" % solver)
     info = {"dim": train.dimension, "stored_dim": train.dim, "train_rows": train.rows, "test_rows": test.rows,
             "classes": classes, "solver": solver, "svm_seconds": time.time() - start,
             "block": block,
-            "ids": test.ids}
+            "ids": test.ids, "svm": svm}
     return scores, test.labels, info
 
 

@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -57,6 +58,7 @@ class EvidenceSettings:
     follow_up: tuple = ()           # regimes that also run FOLLOW_UPS (step 5, seed 0 each)
     gpu: object = None
     quick: bool = False             # CI's miniature: plumbing only
+    combine: tuple = ()             # claims.csv files to re-adjust as one Holm family
 
 
 def demo_settings(e, regime):
@@ -284,6 +286,9 @@ def settings_from_args(argv=None):
                          "changed (budget x4, no input dropout, linear encoder, lambda3 x100, "
                          "second-moment FIM; seed 0 each): docs/evidence.md, part 3")
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver")
+    ap.add_argument("--combine", nargs="+", metavar="CLAIMS_CSV",
+                    help="instead of a run: the claims.csv of runs made separately (one regime "
+                    "a session, say) as one Holm family, into OUT/CLAIMS_COMBINED.md")
     ap.add_argument("--quick", action="store_true",
                     help="a miniature for the plumbing (CI): a few images, no verdict worth "
                          "reading")
@@ -298,11 +303,21 @@ def settings_from_args(argv=None):
         ap.error("regimes are aligned and wild, not %s" % (bad or "none"))
     kw = {f.name: getattr(a, f.name) for f in dataclasses.fields(EvidenceSettings)
           if hasattr(a, f.name)}
-    kw.update(regimes=regimes, analysis=analysis, follow_up=follow)
+    kw.update(regimes=regimes, analysis=analysis, follow_up=follow,
+              combine=tuple(a.combine or ()))
     return EvidenceSettings(**kw)
 
 
 def main(argv=None):
     from fvvae.demo import run_logged
     e = settings_from_args(argv)
+    if e.combine:
+        from fvvae.evidence_report import combine_claims
+        try:
+            rows = combine_claims(e.combine, e.out)
+        except (OSError, ValueError, KeyError) as err:
+            sys.exit("evidence --combine: %s" % err)
+        print("%d claims, one Holm family: %s" % (len(rows), os.path.join(e.out,
+                                                                       "CLAIMS_COMBINED.md")))
+        return
     log.info("evidence: %s", run_logged("evidence", e, lambda: run(e)))

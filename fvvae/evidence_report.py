@@ -173,3 +173,44 @@ def write_evidence(e, runs, info, claims, follow_ups=()):
             "evidence runs' settings, not claims (no Holm adjustment).", ""]
     atomic_write(os.path.join(out, "EVIDENCE.md"), "\n".join(md))
     return os.path.join(out, "EVIDENCE.md")
+
+
+NUMERIC = ("seeds_a", "seeds_b", "top1_a", "top1_b", "difference", "low", "high", "items",
+           "discordant", "p")
+
+
+def combine_claims(paths, out):
+    """The claims of runs made separately (e.g. one regime a session: each
+    run's claims.csv) as one Holm family, as if made together: p-values
+    re-adjusted over every row, verdicts re-decided. Writes
+    OUT/claims_combined.csv, OUT/CLAIMS_COMBINED.md and OUT/claims_combined.png;
+    returns the rows."""
+    from fvvae import paired
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                for k in NUMERIC:
+                    if k in r and r[k] != "":
+                        r[k] = float(r[k])
+                r["source"] = path
+                rows.append(r)
+    if not rows:
+        raise ValueError("no claims in %s" % ", ".join(paths))
+    for r, p in zip(rows, paired.holm([r["p"] for r in rows])):
+        r["p_holm"], r["verdict"] = p, paired.verdict(r["difference"], p)
+    os.makedirs(out, exist_ok=True)
+    fields = list(rows[0].keys())
+
+    def write_csv(f):
+        w = csv.DictWriter(f, fields)
+        w.writeheader()
+        w.writerows(rows)
+    _atomic(os.path.join(out, "claims_combined.csv"), write_csv)
+    md = ["# The claims of %d runs as one Holm family" % len(paths), "",
+          "Holm's adjustment over all %d comparisons of %s (each run's own p-values; "
+          "`tools/evidence.py --combine`)." % (len(rows), ", ".join(paths)), ""]
+    md += claims_table(rows) + ["", "![claims](claims_combined.png)", ""]
+    _atomic(os.path.join(out, "CLAIMS_COMBINED.md"), lambda f: f.write("\n".join(md)))
+    plot_claims(os.path.join(out, "claims_combined.png"), rows)
+    return rows

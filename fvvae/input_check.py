@@ -107,12 +107,12 @@ def check_inputs(train_list, test_list, classes=None, class_names=None, root="",
 
 def inputs_stamp(path, args, write=False):
     """Whether the lists (and classes.txt) are those a previous run of this
-    output folder checked completely (sizes and times in `path`); write=True
-    records them."""
+    output folder checked completely (their contents' SHA-256 in `path`);
+    write=True records them."""
     import json
-    from fvvae.stages import signature
+    from fvvae.stages import digest
     files = [f for f in (args.train_list, args.test_list, args.class_names) if f]
-    now = {os.path.abspath(f): signature(f) for f in files}
+    now = {os.path.abspath(f): digest(f) for f in files}
     if write:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         with open(path + ".tmp", "w") as f:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional
 
 from fvvae.training import parse_losses, train_with_guard
-from fvvae.stages import signature
+from fvvae.stages import digest, signature
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 log = logging.getLogger("fvvae.protocol")
@@ -283,8 +283,8 @@ class Protocol:
                                         "resize": list(d.resize), "crop": d.crop,
                                         "preprocess": d.preprocess,
                                         "lists": [d.train_list, d.test_list],
-                                        "list_files": [signature(d.train_list),
-                                                       signature(d.test_list)],
+                                        "list_files": [digest(d.train_list),
+                                                       digest(d.test_list)],
                                         "train_order_seed": self.s.seed},
                         outputs, make, deps=deps)
 
@@ -453,7 +453,6 @@ class Protocol:
         change is not classified again. Returns {name: result row with
         'scores', the path of its scores file}."""
         import hashlib
-        from fvvae.stages import signature
         out = {}
         for name, files in runs.items():
             short = slug(name.replace("⁻", "-minus"))
@@ -562,7 +561,7 @@ class Protocol:
         kinds = {BASELINES[n][1] for n, _, _ in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "preprocess": d.preprocess,
-                  "crop": d.crop, "list": d.train_list, "list_file": signature(d.train_list),
+                  "crop": d.crop, "list": d.train_list, "list_file": digest(d.train_list),
                   "train_order_seed": s.seed,
                   "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
 

@@ -104,3 +104,35 @@ def test_the_evidence_command_in_miniature(tmp_path):
         [l for l in log.splitlines() if ": running" in l][:5]
     with open(out / "claims.csv") as f:
         assert list(csv.DictReader(f)) == claims
+
+
+def test_claims_of_separate_runs_combine_into_one_holm_family(tmp_path):
+    """tools/evidence.py --combine: each run's p-values re-adjusted together
+    (Holm over 3: 0.01 x 3 = 0.03, 0.03 x 2 = 0.06, then max(0.06, 0.04))."""
+    import csv
+    import subprocess
+    import sys
+    from conftest import ROOT
+    fields = ["claim", "regime", "comparison", "a", "b", "seeds_a", "seeds_b", "top1_a",
+              "top1_b", "difference", "low", "high", "test", "items", "discordant", "p",
+              "p_holm", "verdict"]
+    paths = []
+    for regime, ps in (("wild", (0.01, 0.04)), ("aligned", (0.03,))):
+        paths.append(tmp_path / ("%s.csv" % regime))
+        with open(paths[-1], "w", newline="") as f:
+            w = csv.DictWriter(f, fields)
+            w.writeheader()
+            for p in ps:
+                w.writerow(dict(claim="C1", regime=regime, comparison="x", a="FV-VAE", b="FV",
+                                seeds_a=3, seeds_b=1, top1_a=0.6, top1_b=0.5, difference=0.02,
+                                low=0.01, high=0.03, test="t", items=100, discordant=10, p=p,
+                                p_holm=p, verdict="holds"))
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "evidence.py"), "--combine",
+                          *map(str, paths), "--out", str(tmp_path / "c")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    with open(tmp_path / "c" / "claims_combined.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [round(float(r["p_holm"]), 6) for r in rows] == [0.03, 0.06, 0.06]
+    assert [r["verdict"] for r in rows] == ["holds", "not separable", "not separable"]
+    assert (tmp_path / "c" / "claims_combined.png").stat().st_size > 1000

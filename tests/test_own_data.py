@@ -222,3 +222,47 @@ def test_codebooks_fit_the_descriptors_there_are():
     assert (fv, vlad) == (32, 32) and len(notes) == 2
     assert "FV: 128 Gaussians reduced to 32: 2200 training descriptors" in notes[0]
     assert fit_codebooks(4, 8, 10)[:2] == (1, 1)
+
+
+def test_vectors_and_classifiers_to_take_away(tmp_path):
+    """A finished run's vectors of new items (tools/encode_items.py) are its
+    own vectors when the items are its test items, its saved SVMs score them
+    as the evaluation did (the kernel path's SVMs folded into one weight
+    vector a class), and a folder of unlabelled images gets predictions."""
+    import json
+    import h5py
+    import numpy as np
+    data = image_tree(str(tmp_path / "photos"))
+    out = tmp_path / "run"
+    res = script(data, "--test-fraction", "0.4", "--out", out, "--", *QUICK)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    run = out / "open_nsfw"
+    manifest = json.loads((run / "run.json").read_text())
+    new = tmp_path / "new"
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "encode_items.py"), "--run",
+                          str(run), "--items", str(out / "prep" / "folder_test.txt"), "--out",
+                          str(new)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for name in ("GA", "FV", "FV-VAE"):
+        with h5py.File(manifest["runs"][name]["test"], "r") as a, \
+                h5py.File(new / ("%s.h5" % name), "r") as b:
+            np.testing.assert_array_equal(b["features"][:], a["features"][:])
+            assert list(b["ids"].asstr()[:]) == list(a["ids"].asstr()[:])
+        with np.load(run / "eval" / ("%s_scores.npz" % name)) as z:
+            want = z["scores"]
+        from fvvae.classifier import Classifier
+        got, _, _ = Classifier(str(run / "eval" / ("%s_svm.npz" % name))).score_file(
+            str(new / ("%s.h5" % name)))
+        np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())
+        rows = list(csv.DictReader(open(new / ("%s_predictions.csv" % name))))
+        assert len(rows) == 6 and rows[0]["class_1"] in PHOTOS
+    with h5py.File(new / "vectors.h5", "r") as v:
+        assert set(v) == {"GA", "FV", "FV-VAE"} and v["FV-VAE"].attrs["compact"]
+    # unlabelled images in a folder
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "encode_items.py"), "--run",
+                          str(run), "--items", os.path.join(data, "fruits"), "--out",
+                          str(tmp_path / "new2"), "--methods", "FV-VAE"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = list(csv.DictReader(open(tmp_path / "new2" / "FV-VAE_predictions.csv")))
+    assert len(rows) == 5 and all(r["label"] == "-1" for r in rows)

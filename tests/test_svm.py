@@ -90,3 +90,28 @@ def test_classify_with_training_rows_in_memory_takes_the_streamed_decisions(tmp_
     assert np.mean(s_mem.argmax(1) == s_disk.argmax(1)) >= 0.995
     assert np.mean(s_mem.argmax(1) == s_lin.argmax(1)) >= 0.99
     assert 0.3 < np.mean(s_mem.argmax(1) == yte) < 0.99
+
+
+def test_saved_svms_score_as_the_evaluation(tmp_path):
+    """Each SVM path's (W, b) (fvvae.classifier: the kernel path's SVMs folded
+    onto the training rows) gives the evaluation's scores on the test rows,
+    read back from the saved file."""
+    from fvvae import classifier, features
+    from fvvae.evaluation import classify
+    xtr, ytr, xte, yte, classes = problem(4, n_train=200, n_test=100, dims=1500)
+    for name, x, y in (("train", xtr, ytr), ("test", xte, yte)):
+        with features.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
+                             compact=True) as f:
+            for r in range(len(y)):
+                features.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)
+    files = (str(tmp_path / "train.h5"), str(tmp_path / "test.h5"))
+    for solver, memory in (("kernel", 4 << 30), ("kernel", 0), ("linear", 0)):
+        scores, _, info = classify(*files, classes, solver, block=64, memory=memory)
+        path = classifier.save(str(tmp_path / "svm.npz"), *info["svm"], info, "m",
+                               ["a", "b", "c", "d"], files[0])
+        clf = classifier.Classifier(path)
+        got, ids, labels = clf.score_file(files[1])
+        np.testing.assert_allclose(got, scores, atol=1e-4 * np.abs(scores).max())
+        assert clf.compact and clf.name(2) == "c" and list(labels) == list(yte)
+    with pytest.raises(ValueError, match="expects rows of 1500 columns"):
+        clf.scores(np.zeros((2, 7)))

@@ -43,13 +43,14 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     from fvvae.toollog import log_to
     log = log_to(os.path.join(args.out, "evaluate.log"), "evaluate")
-    results, scored = [], {}
+    results, scored, trained = [], {}, {}
     for name, train, test in args.run:
         try:
             scores, labels, info = classify(train, test, args.classes, args.svm)
         except (OSError, ValueError) as e:
             ap.exit(2, "evaluate: %s: %s\n" % (name, e))
         scored[name] = (scores, labels, info["ids"])
+        trained[name] = (info, train)
         results.append(dict(method=name, dimension=info["dim"], solver=info["solver"],
                             svm_seconds=info["svm_seconds"], **metrics.summary(scores, labels)))
         log.info("%s: %s", name, results[-1])
@@ -86,9 +87,14 @@ def main(argv=None):
             names = read_class_names(args.class_names)
         except InputError as e:
             ap.exit(2, "evaluate: %s\n" % e)
+    from fvvae import classifier
     for name, (scores, labels, ids) in scored.items():
         write_details(args.out, name.replace("/", "_"), scores, labels,
                       ids if ids is not None else [], scores.shape[1], names)
+        if name in trained:     # the SVMs to take away (tools/predict.py)
+            info, train = trained[name]
+            classifier.save(os.path.join(args.out, name.replace("/", "_") + "_svm.npz"),
+                            *info["svm"], info, name, names, train)
     write_results(args.out, results)
     print("wrote %s" % os.path.join(args.out, "results.md"))
 

@@ -43,6 +43,10 @@ def main(argv=None):
                     "label + 1")
     ap.add_argument("--class-names", help="classes.txt (`LABEL NAME` a line, labels 0 .. N-1): "
                     "the class count and the names in the per-class and confusion files")
+    ap.add_argument("--exact-codebooks", action="store_true",
+                    help="keep --fv-size and --vlad-size even where the training descriptors "
+                    "are too few for them (benchmarks of the paper's sizes on small data); by "
+                    "default each is halved until a component has 64 descriptors")
     ap.add_argument("--no-decode-check", action="store_true",
                     help="skip decoding every image before the run (the labels, classes and "
                     "files are still checked; a run whose lists did not change skips it anyway)")
@@ -117,8 +121,10 @@ def main(argv=None):
     per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
         trunk.map_size ** 2 if trunk else 50)
     n_desc = min(args.sample, per_item * len(read_list(args.train_list, check_files=False)))
-    args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(args.fv_size, args.vlad_size,
-                                                                 n_desc)
+    codebook_notes = []
+    if not args.exact_codebooks:
+        args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(
+            args.fv_size, args.vlad_size, n_desc)
     for note in codebook_notes:
         print("run_protocol: %s" % note, file=sys.stderr)
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
@@ -155,6 +161,8 @@ def main(argv=None):
                      "run without --until)")
             return
         results = p.evaluate(runs, p.path("eval"))
+        from fvvae.takeaway import save_manifest
+        save_manifest(p, runs)      # tools/encode_items.py reads it
         sweep = p.sweep() if s.sweep else None
     except (ProtocolError, StageNotFinished, OSError, ValueError) as e:
         log.error("%s", e)
