@@ -117,12 +117,12 @@ def _tidy(rel):
     return "".join("_" if ch.isspace() else ch for ch in rel)
 
 
-def _safe_path(root, rel, out):
+def listable_path(root, rel, out):
     """The file's absolute path, or a link to it without white space."""
     full = os.path.abspath(os.path.join(root, rel))
     if not any(ch.isspace() for ch in full):
         return full
-    link = os.path.join(os.path.abspath(out), "links", _tidy(rel))
+    link = os.path.join(os.path.abspath(out), "links", _tidy(rel).lstrip(os.sep))
     if any(ch.isspace() for ch in link):
         raise ValueError("%s: the output folder's path holds white space; the lists cannot "
                          "name files under it" % out)
@@ -155,7 +155,7 @@ def prepare(root, out, videos=False, test_fraction=0.3, split_dir=None, seed=0, 
             lists.update(prepare_videos(items, out, "folder", side, frames, flow, size, workers,
                                         report))
         else:
-            lines = ["%s %d %s\n" % (_safe_path(root, rel, out), label, _tidy(rel))
+            lines = ["%s %d %s\n" % (listable_path(root, rel, out), label, _tidy(rel))
                      for rel, label in rows]
             lists[side] = write_list(os.path.join(out, "folder_%s.txt" % side), lines)
     report.write()

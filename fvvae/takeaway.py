@@ -14,7 +14,8 @@ method's own model: FV-VAE's extract net with its FIM-scaled caffemodel, the
 baselines' codebooks (never refitted), written as the run wrote its test
 rows (compact or float32) by the same tools (the protocol's tool adapter).
 Items are a list (`PATH [LABEL [GROUP]]`; no label: -1) or a folder of
-images (each one item, label -1).
+images (each one item, label -1); a path with white space is linked
+without it.
 """
 import dataclasses
 import json
@@ -53,13 +54,15 @@ def items_list(source, out_dir):
         if all(len(l) >= 2 for l in lines):
             return os.path.abspath(source)
         paths = [l[0] for l in lines]
-    for p in paths:
-        if any(ch.isspace() for ch in os.path.abspath(p)):
-            raise ValueError("%s: the path holds white space, at which list lines are split" % p)
+    from data_prep.folder import listable_path
     os.makedirs(out_dir, exist_ok=True)
+    root = source if os.path.isdir(source) else ""
+    # a path with white space is listed through a link without it (out_dir/links/)
+    paths = [listable_path(root, os.path.relpath(p, root) if root else p, out_dir)
+             for p in paths]
     path = os.path.join(out_dir, "items.txt")
     with open(path + ".tmp", "w") as f:
-        f.writelines("%s -1\n" % os.path.abspath(p) for p in paths)
+        f.writelines("%s -1\n" % p for p in paths)
     os.replace(path + ".tmp", path)
     return path
 
