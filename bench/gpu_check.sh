@@ -58,7 +58,9 @@ else
   if grep -q "Cannot use GPU in CPU-only Caffe" "$libcaffe"; then
     problems+=("$libcaffe is a CPU-only build")
   fi
-  nm -D "$libcaffe" 2>/dev/null | grep -q cudnnGetConvolutionForwardAlgorithm_v7 \
+  # not `grep -q`: it stops reading at the first match, nm dies of SIGPIPE and,
+  # under pipefail, a cuDNN build was reported as having none
+  [ -n "$(nm -D "$libcaffe" 2>/dev/null | grep cudnnGetConvolutionForwardAlgorithm_v7)" ] \
     || problems+=("$libcaffe has no cuDNN (build with FVVAE_CUDNN=ON)")
 fi
 # libraries: those the node must provide (CUDA's, cuDNN, NCCL) may be absent here

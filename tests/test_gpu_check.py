@@ -177,3 +177,30 @@ def test_dry_run_refuses_an_incomplete_or_cpu_only_bundle(nets, tmp_path):
     assert rc == 2 and "missing" in out and "head_C512_T50_sets" in out, out
     assert "test_trunk_layers" not in out
     assert "is a CPU-only build" in out, out
+
+
+def test_dry_run_sees_cudnn_in_a_large_library(nets, tmp_path):
+    """A libcaffe that links cuDNN's algorithm chooser is not reported as
+    lacking cuDNN however many symbols it exports (the check read `nm` through
+    `grep -q`, which stops at the first match: nm died of SIGPIPE and, under
+    pipefail, the first real cuDNN bundle was refused)."""
+    src = tmp_path / "fake.c"
+    body = ["int cudnnGetConvolutionForwardAlgorithm_v7(void);",
+            "int use(void) { return cudnnGetConvolutionForwardAlgorithm_v7(); }"]
+    body += ["int zz_symbol_%05d(void) { return %d; }" % (i, i) for i in range(6000)]
+    src.write_text("\n".join(body) + "\n")
+    bundle = tmp_path / "fvvae-gpu"
+    (bundle / "lib").mkdir(parents=True)
+    (bundle / "bin").mkdir()
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(bundle / "lib/libcaffe.so"), str(src)],
+                   check=True)
+    listing = subprocess.run(["nm", "-D", str(bundle / "lib/libcaffe.so")], capture_output=True,
+                             text=True).stdout
+    assert len(listing) > 200000      # far more than a pipe holds
+    shutil.copy(ROOT / "bench/gpu_check.sh", bundle)
+    shutil.copytree(nets, bundle / "nets")
+    res = subprocess.run(["bash", str(bundle / "gpu_check.sh"), "--dry-run", str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=120)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2 and "missing bin/caffe" in out, out     # still incomplete
+    assert "has no cuDNN" not in out and "CPU-only" not in out, out
