@@ -266,3 +266,22 @@ def test_vectors_and_classifiers_to_take_away(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     rows = list(csv.DictReader(open(tmp_path / "new2" / "FV-VAE_predictions.csv")))
     assert len(rows) == 5 and all(r["label"] == "-1" for r in rows)
+
+
+def test_a_result_below_chance_is_flagged(tmp_path):
+    """Test labels shifted by one class: GA, right on every crop, is then
+    wrong on all nine; the report says so with the chance level."""
+    root = image_tree(str(tmp_path / "data"), per_class=5)
+    flat = {}
+    for i, c in enumerate(sorted(PHOTOS)):
+        for k in range(5):
+            dst = str(tmp_path / ("%d_%d.jpg" % (i, k)))
+            src = os.path.join(root, c, "crop %d.jpg" % k if k == 0 else "crop_%d.jpg" % k)
+            os.link(src, dst)
+            flat[i, k] = dst
+    train = [(flat[i, k], i) for i in range(3) for k in (1, 2)]
+    test = [(flat[i, k], (i + 1) % 3) for i in range(3) for k in (0, 3, 4)]
+    res = run_protocol(*lists(tmp_path, train, test), "--methods", "GA", "--chunk", "0")
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = (tmp_path / "run" / "REPORT.md").read_text()
+    assert "below chance" in report and "GA 0.0%" in report and "(33.3%)" in report

@@ -181,6 +181,16 @@ def main(argv=None):
                  "descriptors%s" % (s.fv_size, s.vlad_size, s.bp_pca or "none", n_desc,
                                     "".join("; " + n for n in codebook_notes))),
                 ("classifier", "signed sqrt + L2, one-vs-all liblinear -s 3 -B 1 -c 100")]
+    below = [(m, float(r["top1"])) for m, r in results.items()
+             if float(r.get("top1_high") or r["top1"]) < 1.0 / classes]
+    if below:       # flagged, with what is known to cause it (docs/own_data.md)
+        settings.append(("below chance", "%s: the 95%% interval lies below chance (%.1f%%); "
+                         "with few training items a codebook or an SVM fits the training rows "
+                         "rather than the classes (docs/own_data.md): more training items or "
+                         "smaller codebooks (--fv-size, --vlad-size) tell which" % (
+                             ", ".join("%s %.1f%%" % (m, 100 * t) for m, t in below),
+                             100.0 / classes)))
+        log.warning("below chance: %s", settings[-1][1])
     md = report.write_report(args.out, args.title or "FV-VAE protocol: %s" % args.out, results,
                              encode_s, training, sweep, settings, paper, REPORT_ORDER,
                              time.time() - start, "The paper's columns: %s." % caption)
