@@ -21,6 +21,7 @@ release's three files), its structure, the trunk caffemodel's blob shapes,
 the lists' files. The raw FVs are written a video at a time (resumable);
 fv_vae.h5 is written whole, atomically.
 """
+import hashlib
 import logging
 import os
 
@@ -30,9 +31,6 @@ from fvvae import features
 from fvvae.fisher import AUTHORS_ORDER, FLATTEN_ORDER, record_flatten_order, to_authors_order
 
 log = logging.getLogger("authors_fv")
-
-FLOOR = 1e-10       # normalize_raw_fv.m's eps
-
 
 def column_norms(raw):
     """The L2 norm of each column over the rows: normalize_raw_fv.m's
@@ -44,12 +42,13 @@ def column_norms(raw):
 def normalize_raw_fv(raw, norms=None):
     """normalize_raw_fv.m: rows divided column-wise by max(norms, 1e-10)
     (norms: column_norms of these rows unless given, e.g. the training
-    rows'), signed square root, each row divided by max(its L2 norm, 1e-10)."""
+    rows'; fvvae.fisher.fim_scale's `norm`), then the classifier's signed
+    square root and row L2 (fvvae.svm.normalize_rows, the same 1e-10 floor)."""
+    from fvvae.fisher import fim_scale
+    from fvvae.svm import normalize_rows
     raw = np.asarray(raw, np.float64)
     norms = column_norms(raw) if norms is None else np.asarray(norms, np.float64)
-    x = raw / np.maximum(norms, FLOOR)
-    x = np.sign(x) * np.sqrt(np.abs(x))
-    return x / np.maximum(np.sqrt(np.einsum("ij,ij->i", x, x)), FLOOR)[:, None]
+    return normalize_rows(raw * fim_scale(norms ** 2, None, None, "norm"))
 
 
 def video_batches(items, batch):
@@ -102,6 +101,7 @@ class AuthorsRoute:
         if not any_mat:
             self.split = check_release_mat(mat)
         self.weights = load_official_mat(mat)
+        self.mat = mat
         self.trunk = TRUNKS[trunk]
         if self.trunk.channels != self.weights.channels:
             raise ValueError("%s: C = %d, trunk %s gives %d channels"
@@ -130,14 +130,35 @@ class AuthorsRoute:
                             self.model, self.gpu)
         return trunk, head
 
+    def made_from(self, items):
+        """What a raw FV file's rows depend on: the .mat, the trunk's
+        weights, the preprocessing and the list's items, as one digest."""
+        from fvvae.stages import signature
+        h = hashlib.sha256()
+        for part in (signature(self.mat), signature(self.trunk_weights), self.prep.name,
+                     "\n".join("%s %s %s" % (i.path, i.label, i.group) for i in items)):
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
+
     def raw_fvs(self, items, path, batch=10, workers=1):
         """OUT's raw FV file of a list's videos (eq. 11, a video's frames
-        averaged), in our flatten order, resumed where it stopped."""
+        averaged), in our flatten order, resumed where it stopped; a file
+        made from another .mat, trunk, preprocessing or list starts over."""
         from tqdm import tqdm
         videos = video_batches(items, batch)
         dim = self.weights.channels * (self.weights.latent + 1)
+        key = self.made_from(items)
+        if os.path.exists(path):
+            import h5py
+            with h5py.File(path, "r") as f:
+                was = f.attrs.get("made_from")
+            if was != key:
+                log.info("%s: made from another .mat, trunk, preprocessing or list: "
+                         "starting it over", path)
+                os.remove(path)
         h5 = features.create(path, len(videos), dim)
         with h5:
+            h5.attrs["made_from"] = key
             record_flatten_order(h5, self.weights.channels, dim)
             skip = features.rows_to_skip(h5, path, 0, len(videos))
             if skip < len(videos):

@@ -41,11 +41,10 @@ def official_weights(split, check=True):
             "%s: the authors' released weights are not there; set %s to a clone of %s "
             "(git clone %s)" % (path, OFFICIAL_ENV, OFFICIAL_REPO, OFFICIAL_REPO))
     if check:
-        from fvvae.trunks import sha256_of
-        got = sha256_of(path)
-        if got != OFFICIAL_SHA256[split]:
-            raise ValueError("%s: sha256 %s, the release's is %s (a different or damaged "
-                             "file)" % (path, got, OFFICIAL_SHA256[split]))
+        got = check_release_mat(path)
+        if got != split:
+            raise ValueError("%s: sha256 is the release's split %d file, not split %d's"
+                             % (path, got, split))
     return path
 
 

@@ -587,7 +587,8 @@ class Protocol:
             return self.trunk_job("test", work, start, end, os.path.join(work, "sets.lmdb"),
                                   kinds)
 
-        params = {"list": self.data.test_list, "chunk": self.s.chunk,
+        params = {"list": self.data.test_list, "list_file": digest(self.data.test_list),
+                  "chunk": self.s.chunk,
                   "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
         deps = [self.source_stage] + [n for n in self.stages.keys if n.startswith(
             ("encode_", "fv_"))]

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 
 log = logging.getLogger("fvvae.stages")
@@ -106,6 +107,16 @@ class Stages:
                 "own chunks; run the stages before it first" % (
                     name, "never run" if not stamp else "its settings or inputs changed"
                     if stamp.get("key") != key else "an output changed since"))
+        if stamp and stamp.get("key") != key:
+            # made from other inputs: start from nothing. The tools resume what
+            # they find (stores by item index, representation files by row),
+            # which is right after an interruption (no record, or this key) and
+            # wrong here: they would keep the old settings' rows.
+            for o in outputs:
+                if os.path.isdir(o) and not os.path.islink(o):
+                    shutil.rmtree(o)
+                elif os.path.lexists(o):
+                    os.remove(o)
         log.info("stage %s: running", name)
         start = time.time()
         result = fn()

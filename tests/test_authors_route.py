@@ -246,3 +246,52 @@ def test_extract_descriptors_preprocess_option(caffe, frames, tmp_path):
                          capture_output=True, text=True)
     assert res.returncode == 2 and "for colour frames" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_raw_fvs_start_over_when_made_from_other_inputs(tmp_path):
+    """raw_fv.h5 resumes an interrupted run of the same inputs and starts
+    over (calls the nets again) when the .mat, trunk, preprocessing or list
+    changed: a finished file of other inputs is never reused."""
+    from types import SimpleNamespace
+
+    from fvvae import features
+    from fvvae.authors_route import AuthorsRoute
+    from fvvae.image_list import Item
+
+    class NetsCalled(Exception):
+        pass
+
+    def route(prep):
+        r = AuthorsRoute.__new__(AuthorsRoute)
+        r.weights = SimpleNamespace(channels=2, latent=1)
+        r.mat, r.trunk_weights = str(mat), str(trunk)
+        r.prep = SimpleNamespace(name=prep)
+        r.nets = lambda: (_ for _ in ()).throw(NetsCalled())
+        return r
+
+    mat, trunk = tmp_path / "w.mat", tmp_path / "t.caffemodel"
+    mat.write_bytes(b"m")
+    trunk.write_bytes(b"t")
+    items = [Item("a.jpg", 0, "v1"), Item("b.jpg", 1, "v2")]
+    path = str(tmp_path / "raw_fv.h5")
+
+    def finish(r, items):      # a finished file, as a completed run leaves it
+        h5 = features.create(path, 2, 4)
+        with h5:
+            h5.attrs["made_from"] = r.made_from(items)
+            for row in range(2):
+                features.write_row(h5, row, "v%d" % row, row, np.ones(4))
+
+    finish(route("authors"), items)
+    assert route("authors").raw_fvs(items, path) == path          # reused: no nets
+    with h5py.File(path, "r") as f:
+        assert f.attrs["done"] == 2
+    with pytest.raises(NetsCalled):
+        route("caffe").raw_fvs(items, path)                        # preprocessing changed
+    finish(route("authors"), items)
+    with pytest.raises(NetsCalled):                                # the list changed
+        route("authors").raw_fvs([Item("a.jpg", 1, "v1"), items[1]], path)
+    finish(route("authors"), items)
+    mat.write_bytes(b"another")
+    with pytest.raises(NetsCalled):                                # the .mat changed
+        route("authors").raw_fvs(items, path)
