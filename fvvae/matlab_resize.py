@@ -11,10 +11,12 @@ MATLAB's documented algorithm (Image Processing Toolbox, imresize.m):
   input pixels wide, so every input pixel under the output pixel's footprint
   contributes (OpenCV's INTER_LINEAR takes the two nearest only);
 * each output pixel's weights are divided by their sum; input indices outside
-  the image are clamped to its first or last pixel (MATLAB releases since
-  R2013 mirror them instead: the two agree whenever s >= 1/2 in that
-  dimension, since the second pixel beyond the edge then gets weight 0; the
-  authors' 568 x 320 frames to 240 x 320 are at s = 0.56 and 0.75);
+  the image are mirrored with the edge pixel repeated (imresize.m's
+  aux = [1:n, n:-1:1], indices taken modulo 2n: index 0 reads pixel 1,
+  index -1 pixel 2). Releases before R2007 clamped instead (every index
+  below 1 reads pixel 1); the two agree whenever s >= 1/3 in that dimension,
+  where no tap reaches beyond index 0 (the authors' 568 x 320 frames to
+  240 x 320 are at s = 0.56 and 0.75); below it they differ;
 * a uint8 image stays uint8 after *each* dimension (imresizemex returns its
   input's class): the intermediate is rounded half away from zero and
   saturated, then the second dimension is resized from it.
@@ -52,7 +54,9 @@ def contributions(in_length, out_length, scale, antialiasing=True):
     indices = left[:, None] + np.arange(taps)[None, :]
     weights = kernel(u[:, None] - indices)
     weights /= weights.sum(axis=1, keepdims=True)
-    indices = np.clip(indices, 1, in_length).astype(np.int64) - 1
+    period = np.int64(2 * in_length)       # aux = [1:n, n:-1:1]
+    k = np.mod(indices.astype(np.int64) - 1, period)
+    indices = np.where(k < in_length, k, period - 1 - k)
     used = np.any(weights != 0, axis=0)
     return weights[:, used], indices[:, used]
 

@@ -32,7 +32,8 @@ def matlab_resize_matrix(n_in, n_out):
         for j in range(left, left + int(np.ceil(width)) + 2):
             d = u - j
             w = s * max(0.0, 1 - abs(s * d)) if s < 1 else max(0.0, 1 - abs(d))
-            m[x - 1, min(max(j, 1), n_in) - 1] += w
+            k = (j - 1) % (2 * n_in)             # aux = [1:n, n:-1:1]
+            m[x - 1, (k if k < n_in else 2 * n_in - 1 - k)] += w
         m[x - 1] /= m[x - 1].sum()
     return m
 

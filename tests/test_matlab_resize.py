@@ -22,7 +22,7 @@ def test_scale_one_half_by_hand():
     """1 x 4 -> 1 x 2, s = 1/2: the antialiased kernel is 0.5 * t(0.5 d), 4
     pixels wide. Output 1 sits at u = 1.5: taps at input -1, 0, 1, 2, 3, 4
     (1-based) with kernel values 0, 1/8, 3/8, 3/8, 1/8, 0 (sum 1), indices
-    below 1 clamped to 1: 1/2 a1 + 3/8 a2 + 1/8 a3; output 2 mirrors it."""
+    0 mirrored to 1: 1/2 a1 + 3/8 a2 + 1/8 a3; output 2 mirrors it."""
     a = np.array([[10.0, 20.0, 30.0, 40.0]])
     np.testing.assert_allclose(imresize_bilinear(a, (1, 2)), [[16.25, 33.75]], atol=1e-12)
     # the same down a column, and uint8 rounded half away from zero
@@ -31,6 +31,20 @@ def test_scale_one_half_by_hand():
     # OpenCV's INTER_LINEAR takes only the two nearest pixels: (a1 + a2) / 2
     assert cv2.resize(a.astype(np.float32), (2, 1), interpolation=cv2.INTER_LINEAR
                       ).tolist() == [[15.0, 35.0]]
+
+
+def test_edges_mirrored_beyond_the_first_pixel():
+    """1 x 8 -> 1 x 2, s = 1/4: the kernel 0.25 * t(0.25 d) is 8 pixels wide.
+    Output 1 sits at u = 2.5: taps at -1 .. 6 (1-based) with values 1, 3, 5,
+    7, 7, 5, 3, 1 (/ 32). MATLAB's mirror reads index 0 as pixel 1 and -1 as
+    pixel 2, so pixel 2 gets (7 + 1) / 32 = 1/4; clamping would give it 7/32
+    (and pixel 1 9/32). With 80 at pixel 2 only: 20 mirrored, 17.5 clamped."""
+    a = np.zeros((1, 8))
+    a[0, 1] = 80.0
+    np.testing.assert_allclose(imresize_bilinear(a, (1, 2)), [[20.0, 0.0]], atol=1e-12)
+    b = np.zeros((1, 8))
+    b[0, 0] = 32.0                       # pixel 1: (5 + 3) / 32 mirrored, 9 / 32 clamped
+    np.testing.assert_allclose(imresize_bilinear(b, (1, 2)), [[8.0, 0.0]], atol=1e-12)
 
 
 def test_a_ramp_is_reproduced_at_the_mapped_coordinates():
