@@ -19,7 +19,10 @@ without it.
 """
 import dataclasses
 import json
+import logging
 import os
+
+log = logging.getLogger("fvvae.takeaway")
 
 MANIFEST = "run.json"
 
@@ -107,6 +110,7 @@ class FinishedRun:
         out_dir = os.path.abspath(out_dir)
         work = os.path.join(out_dir, "work")
         items = items_list(source, out_dir)
+        self.start_over_unless_same(out_dir, items)
         grouped = ["--list", items] if d.grouped else []
         kinds = {self.baselines[m][1] if m in self.baselines else "sets" for m in methods}
         args = ["--trunk", d.trunk, "--list", items, "--batch", 16, "--preprocess",
@@ -142,6 +146,39 @@ class FinishedRun:
                        "--out", files[name], *grouped)
         combine(files, os.path.join(out_dir, "vectors.h5"))
         return files
+
+    def made_from(self, items):
+        """What out_dir's stores and vectors depend on: this run (its folder
+        and run.json) and the items (the list, each file's size and time)."""
+        import hashlib
+
+        from fvvae.image_list import read_list
+        from fvvae.stages import digest, signature
+        h = hashlib.sha256()
+        for part in [self.protocol.out, digest(os.path.join(self.protocol.out, MANIFEST)),
+                     digest(items)] + [signature(i.path) for i in read_list(items)]:
+            h.update(part.encode() + b"\0")
+        return h.hexdigest()
+
+    def start_over_unless_same(self, out_dir, items):
+        """out_dir's earlier stores (work/) and vectors (METHOD.h5, vectors.h5) are resumed
+        when made by this run from these items, else removed first: the tools
+        resume by item index and would keep another list's or run's rows."""
+        import shutil
+        os.makedirs(out_dir, exist_ok=True)
+        key, stamp = self.made_from(items), os.path.join(out_dir, "made_from.txt")
+        was = open(stamp).read().strip() if os.path.isfile(stamp) else None
+        if was != key:
+            old = [n for n in ["vectors.h5"] + [m.replace("/", "_") + ".h5" for m in self.runs]
+                   if os.path.exists(os.path.join(out_dir, n))]
+            if was is not None or old or os.path.isdir(os.path.join(out_dir, "work")):
+                log.info("%s: made from another run or other items: starting it over", out_dir)
+            shutil.rmtree(os.path.join(out_dir, "work"), ignore_errors=True)
+            for n in old:
+                os.remove(os.path.join(out_dir, n))
+            with open(stamp + ".tmp", "w") as f:
+                f.write(key + "\n")
+            os.replace(stamp + ".tmp", stamp)
 
     def predict(self, files):
         """{method: (scores items x classes, ids, labels)} with the run's SVMs."""

@@ -258,6 +258,17 @@ def test_vectors_and_classifiers_to_take_away(tmp_path):
         assert len(rows) == 6 and rows[0]["class_1"] in PHOTOS
     with h5py.File(new / "vectors.h5", "r") as v:
         assert set(v) == {"GA", "FV", "FV-VAE"} and v["FV-VAE"].attrs["compact"]
+    # the same --out with six other items: their vectors, not the six before
+    six = tmp_path / "six.txt"
+    six.write_text("\n".join((out / "prep" / "folder_train.txt").read_text().splitlines()[:6]))
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "encode_items.py"), "--run",
+                          str(run), "--items", str(six), "--out", str(new)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for name in ("GA", "FV-VAE"):
+        with h5py.File(manifest["runs"][name]["train"], "r") as a, \
+                h5py.File(new / ("%s.h5" % name), "r") as b:
+            np.testing.assert_array_equal(b["features"][:], a["features"][:6])
     # unlabelled images in a folder
     res = subprocess.run([sys.executable, str(ROOT / "tools" / "encode_items.py"), "--run",
                           str(run), "--items", os.path.join(data, "fruits"), "--out",
