@@ -93,6 +93,18 @@ def test_evaluate_names_bad_inputs(stores, tmp_path):
     write(tmp_path / "d.h5", bad, np.array([0, 1, 2, 0, 1, 2]))
     res = tool("evaluate.py", "--out", tmp_path / "o", "--run", "x", tmp_path / "d.h5", tmp_path / "a.h5")
     assert res.returncode == 2 and "NaN or Inf" in res.stderr and "d.h5" in res.stderr
+    # a classes.txt of the wrong count: refused in one line, before any SVM
+    names = tmp_path / "classes.txt"
+    names.write_text("0 cat\n1 dog\n")
+    res = tool("evaluate.py", "--out", tmp_path / "o", "--run", "x", tmp_path / "a.h5",
+               tmp_path / "a.h5", "--class-names", names)
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert "classes.txt" in res.stderr and "2 classes" in res.stderr
+    names.write_text("0 cat\n1 dog\n2 bird\n")
+    res = tool("evaluate.py", "--out", tmp_path / "o", "--run", "x", tmp_path / "a.h5",
+               tmp_path / "a.h5", "--class-names", names)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "bird" in (tmp_path / "o" / "x_confusion.csv").read_text()
 
 
 def test_encode_refuses_wrong_store_kind(stores, tmp_path):

@@ -4,6 +4,7 @@ stopped before any work, with a message naming it (tools/run_protocol.py's
 check, data_prep/folder.py)."""
 import csv
 import os
+import shutil
 import subprocess
 import sys
 
@@ -146,6 +147,13 @@ def test_bad_inputs_stop_before_any_work(tmp_path, images, case, message):
     else:
         data = open(c, "rb").read()
         open(c, "wb").write(data[:len(data) // 2])
+        # a run told not to decode leaves no record that the lists decoded:
+        # the next run checks them (it did not, and missed the truncation)
+        run_protocol(*lists(tmp_path, train, test, names), *extra, *QUICK,
+                     "--no-decode-check", "--until", "models")
+        assert not (tmp_path / "run" / "inputs_checked.json").exists()
+        for leftover in ("activations", "stream"):
+            shutil.rmtree(tmp_path / "run" / leftover, ignore_errors=True)
     res = run_protocol(*lists(tmp_path, train, test, names), *extra, *QUICK)
     assert res.returncode == 2, res.stderr[-2000:]
     assert message in res.stderr and "Traceback" not in res.stderr

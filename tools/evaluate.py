@@ -40,6 +40,17 @@ def main(argv=None):
 
     if not args.run and not args.scores:
         ap.error("give at least one --run or --scores")
+    names = None
+    if args.class_names:        # read (and the count checked) before any SVM trains
+        from fvvae.input_check import InputError, read_class_names
+        try:
+            names = read_class_names(args.class_names)
+        except InputError as e:
+            ap.exit(2, "evaluate: %s\n" % e)
+        if args.classes is not None and args.classes != len(names):
+            ap.exit(2, "evaluate: %s names %d classes, --classes is %d\n"
+                    % (args.class_names, len(names), args.classes))
+        args.classes = len(names)
     os.makedirs(args.out, exist_ok=True)
     from fvvae.toollog import log_to
     log = log_to(os.path.join(args.out, "evaluate.log"), "evaluate")
@@ -48,7 +59,8 @@ def main(argv=None):
         try:
             scores, labels, info = classify(train, test, args.classes, args.svm)
         except (OSError, ValueError) as e:
-            ap.exit(2, "evaluate: %s: %s\n" % (name, e))
+            ap.exit(2, "evaluate: %s: %s%s\n" % (name, e, " (%s names %d classes)" % (
+                args.class_names, len(names)) if names else ""))
         scored[name] = (scores, labels, info["ids"])
         trained[name] = (info, train)
         results.append(dict(method=name, dimension=info["dim"], solver=info["solver"],
@@ -80,13 +92,11 @@ def main(argv=None):
         scored[name] = (fused, la, scored[a][2])
         results.append(dict(method=name, dimension=0, solver="late fusion", svm_seconds=0.0,
                             **metrics.summary(fused, la)))
-    names = None
-    if args.class_names:
-        from fvvae.input_check import InputError, read_class_names
-        try:
-            names = read_class_names(args.class_names)
-        except InputError as e:
-            ap.exit(2, "evaluate: %s\n" % e)
+    if names:
+        classes = {scores.shape[1] for scores, _, _ in scored.values()}
+        if classes != {len(names)}:
+            ap.exit(2, "evaluate: %s names %d classes, the scores have %s\n" % (
+                args.class_names, len(names), " / ".join(str(c) for c in sorted(classes))))
     from fvvae import classifier
     for name, (scores, labels, ids) in scored.items():
         write_details(args.out, name.replace("/", "_"), scores, labels,

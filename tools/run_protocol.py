@@ -112,7 +112,7 @@ def main(argv=None):
             flow_length=trunk.in_channels // 2 if trunk and trunk.in_channels != 3 else 0)
     except InputError as e:
         ap.exit(2, "run_protocol: %s\n" % e)
-    if not shard:
+    if not shard and not args.no_decode_check:     # a record of lists decoded completely
         inputs_stamp(stamp, args, write=True)
     # the codebooks fitted to the training descriptors there are
     from fvvae.descriptors import frame_descriptor_count
