@@ -149,9 +149,11 @@ def prepare(root, out, videos=False, test_fraction=0.3, split_dir=None, seed=0, 
     lists = {}
     for side, rows in sides.items():
         if videos:
-            items = [(os.path.join(root, rel),
-                      os.path.join(os.path.abspath(out), "frames", _tidy(os.path.splitext(rel)[0])),
-                      label, _tidy(os.path.splitext(rel)[0])) for rel, label in rows]
+            # a video's frames folder and group: its path with the extension
+            # (a.avi and a.mp4 of one class are two videos)
+            items = [(os.path.join(root, rel), os.path.join(os.path.abspath(out), "frames",
+                                                            _tidy(rel)), label, _tidy(rel))
+                     for rel, label in rows]
             lists.update(prepare_videos(items, out, "folder", side, frames, flow, size, workers,
                                         report))
         else:

@@ -34,7 +34,7 @@ done
 need_dir "$data" "your data: a folder of class folders"
 [ -z "$split_dir" ] || need_dir "$split_dir" "the split folder (train.txt, test.txt)"
 data=$(cd "$data" && pwd)
-name=$(basename "$data")
+name=$(basename "$data" | tr -s ' \t' '_')   # the lists cannot name files under spaces
 out=${out:-$ROOT/runs/folder_$name}
 weights=$(need_weights "$trunk" "$weights")
 setup

@@ -304,3 +304,34 @@ def test_a_result_below_chance_is_flagged(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     report = (tmp_path / "run" / "REPORT.md").read_text()
     assert "below chance" in report and "GA 0.0%" in report and "(33.3%)" in report
+
+
+def test_videos_of_one_stem_stay_two_videos(tmp_path):
+    """CLASS/a.avi and CLASS/a.mp4 are two videos: two frame folders, two
+    groups (they were one, the second's frames over the first's)."""
+    require_sample_videos()
+    from data_prep.folder import prepare
+    data = tmp_path / "clips"
+    for cls, src in SOURCES.items():
+        os.makedirs(data / cls)
+        make_clip(os.path.join(OPENCV_DATA, src), str(data / cls / "a.avi"), start=0, frames=6)
+        shutil.copy(data / cls / "a.avi", data / cls / "a.mp4")
+        make_clip(os.path.join(OPENCV_DATA, src), str(data / cls / "b.avi"), start=20, frames=6)
+    lists, _ = prepare(str(data), str(tmp_path / "prep"), videos=True, test_fraction=0.34,
+                       frames=2)
+    rows = [line.split() for side in ("rgb_train", "rgb_test")
+            for line in open(lists[side]).read().splitlines()]
+    groups = {r[2] for r in rows}
+    assert len(groups) == 3 * len(SOURCES), groups
+    assert len({os.path.dirname(r[0]) for r in rows}) == 3 * len(SOURCES)
+    assert len(rows) == 2 * 3 * len(SOURCES)
+
+
+def test_default_output_of_a_folder_with_spaces(tmp_path):
+    """scripts/folder.sh without --out names its folder after the data's,
+    white space made '_' (the lists cannot name files under a space)."""
+    body = open(ROOT / "scripts" / "folder.sh").read()
+    line = [l for l in body.splitlines() if l.startswith("name=")][0]
+    res = subprocess.run(["bash", "-c", 'data="/x/my  photos"\n%s\necho "$name"' % line],
+                         capture_output=True, text=True)
+    assert res.stdout.strip() == "my_photos"
