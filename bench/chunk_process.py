@@ -30,8 +30,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 # (data set, chunks of the training side, of the test side) at the defaults:
 # training chunks hold as many items as test chunks (fvvae.protocol.spans)
@@ -48,7 +46,7 @@ def main(argv=None):
     ap.add_argument("--workdir", default="/tmp/fvvae_chunk_bench")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args(argv)
-    from dataset_trees import example_frames
+    from fvvae.testing.dataset_trees import example_frames
     import h5py
     work = os.path.abspath(args.workdir)
     os.makedirs(work, exist_ok=True)

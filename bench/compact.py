@@ -14,11 +14,9 @@ score, and the bytes on disk of each. Writes bench/results/compact.{csv,md}.
 import argparse
 import csv
 import os
-import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
 
 # method -> folder of the run holding METHOD_{train,test}.h5 / fv_{train,test}.h5
 FOLDERS = [("GA", "encodings/ga", "ga"), ("Concatenation", "encodings/concat", "concat"),

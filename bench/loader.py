@@ -25,8 +25,6 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 MEAN = (104.0, 117.0, 123.0)
 UCF101 = {"train": 238425, "test": 945750}      # items a stream (25 frames x 10 crops a test video)
 
@@ -44,7 +42,7 @@ def main(argv=None):
     from fvvae.loader import flow_loader, image_loader
     from fvvae.preprocess import CROPS, load_flow_stack, load_image
 
-    from dataset_trees import example_frames, flow_images
+    from fvvae.testing.dataset_trees import example_frames, flow_images
     shutil.rmtree(args.workdir, ignore_errors=True)
     frames = example_frames(os.path.join(args.workdir, "rgb"), -(-args.frames // 2), step=1)
     first = flow_images(os.path.join(args.workdir, "flow"), 7 * (args.stacks - 1) + 10,

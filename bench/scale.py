@@ -40,8 +40,6 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 GB = 1e9
 # (C, T, map H x W, GA dims) of the paper's trunks
@@ -110,7 +108,7 @@ def main(argv=None):
     ap.add_argument("--workdir", default="/tmp/fvvae_scale_bench")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args(argv)
-    from dataset_trees import ucf101_tree
+    from fvvae.testing.dataset_trees import ucf101_tree
     from fvvae.image_list import read_list
     work = os.path.abspath(args.workdir)
     os.makedirs(work, exist_ok=True)

@@ -16,11 +16,9 @@ bench/results/svm_kernel.{md,csv}.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def make_file(path, rows, dim, classes, seed, block=200):

@@ -16,10 +16,8 @@ time are the point. Writes bench/results/svm_memory.{md,csv}.
 import argparse
 import os
 import resource
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def make_file(path, rows, dims, classes, seed, block=256):

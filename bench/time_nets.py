@@ -24,11 +24,8 @@ needs no data back end:
 import argparse
 import csv
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from encoding import head_flops  # noqa: E402  (FLOPs a descriptor of the extraction head)
+from bench.encoding import head_flops  # noqa: E402  (FLOPs a descriptor of the extraction head)
 
 # (C, T): VGG_19 pool5 / ResNet_152 res5c, frame (SPP, 50) and image (28 x 28) sets
 SHAPES = ((512, 50), (512, 784), (2048, 50), (2048, 784))

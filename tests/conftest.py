@@ -2,11 +2,12 @@
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from fvvae.testing.nets import net_from_text  # noqa: F401  (the tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 CAFFE_BUILD = ROOT / "build" / "caffe-build"
@@ -21,20 +22,6 @@ def caffe():
     import caffe as _caffe
     _caffe.set_mode_cpu()
     return _caffe
-
-
-def net_from_text(caffe_module, text, phase=None, weights=None):
-    """A caffe.Net from prototxt text (written to a temporary file)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".prototxt", delete=False) as f:
-        f.write(text)
-        path = f.name
-    try:
-        phase = caffe_module.TEST if phase is None else phase
-        if weights:
-            return caffe_module.Net(path, weights, phase)
-        return caffe_module.Net(path, phase)
-    finally:
-        os.unlink(path)
 
 
 def input_layers(**shapes):

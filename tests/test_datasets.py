@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT, caffemodel_blobs
 from conftest import read_results as results
-from dataset_trees import OPENCV_DATA, activitynet_tree, cub_tree, make_clip, ucf101_tree
+from fvvae.testing.dataset_trees import OPENCV_DATA, activitynet_tree, cub_tree, make_clip, ucf101_tree
 
 QUICK = ["--iterations", "20", "--batch", "8", "--latent", "15", "--fv-size", "4",
          "--vlad-size", "8", "--bp-pca", "32", "--sample", "2000"]

@@ -14,7 +14,6 @@ import pytest
 
 from conftest import CAFFE_BUILD, CAFFE_TOOL, ROOT
 
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +29,7 @@ def nets(tmp_path_factory):
 def test_the_nets_of_the_check_load(nets, caffe):
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
-    from time_nets import head_flops
+    from bench.time_nets import head_flops
     heads = list(csv.DictReader(open(nets / "heads.csv")))
     assert {(int(h["C"]), int(h["T"]), h["layout"]) for h in heads} == {
         (c, t, l) for c in (512, 2048) for t in (50, 784) for l in ("columns", "sets")}

@@ -40,7 +40,7 @@ def test_tools_refuse_a_gpu_on_a_cpu_build_before_any_work(tmp_path, argv):
 
 
 def test_scripts_refuse_a_gpu_on_a_cpu_build(tmp_path):
-    from dataset_trees import cub_tree
+    from fvvae.testing.dataset_trees import cub_tree
     root = cub_tree(str(tmp_path / "cub"), per_class=2, test_per_class=1)
     res = subprocess.run(["bash", str(ROOT / "scripts/cub200.sh"), "--root", root, "--trunk",
                           "open_nsfw", "--gpu", "0", "--out", str(tmp_path / "run")],

@@ -48,7 +48,7 @@ def ten_crop_items(tmp_path, paths):
 
 @pytest.mark.parametrize("batch,workers", [(16, 1), (3, 4), (7, 2)])
 def test_frames_ten_crops_equal_the_reference_each_decoded_once(tmp_path, batch, workers):
-    from dataset_trees import example_frames
+    from fvvae.testing.dataset_trees import example_frames
     from fvvae.loader import image_loader
     paths = example_frames(str(tmp_path / "frames"))
     items = ten_crop_items(tmp_path, paths)
@@ -73,7 +73,7 @@ def test_flow_stacks_equal_the_reference_overlaps_decoded_once(tmp_path):
     from fvvae.image_list import Item
     from fvvae.loader import flow_loader
     from fvvae.preprocess import CROPS
-    from dataset_trees import flow_images
+    from fvvae.testing.dataset_trees import flow_images
     folder = str(tmp_path / "flow")
     first = flow_images(folder, 14)
     starts, length = (1, 3, 5), 10                   # overlapping stacks of a video
@@ -95,7 +95,7 @@ def test_flow_stacks_equal_the_reference_overlaps_decoded_once(tmp_path):
 
 
 def test_a_bad_image_stops_at_its_batch_naming_it(tmp_path):
-    from dataset_trees import example_frames
+    from fvvae.testing.dataset_trees import example_frames
     from fvvae.image_list import Item
     from fvvae.loader import image_loader
     paths = example_frames(str(tmp_path / "frames"))
@@ -181,9 +181,7 @@ def test_forward_without_gil_keeps_it_for_a_python_layer(tmp_path):
     GIL held (released, the process would crash), same result as _forward."""
     (tmp_path / "double_layer.py").write_text(DOUBLE_LAYER)
     code = r'''
-import sys
-sys.path.insert(0, %r)
-from conftest import net_from_text
+from fvvae.testing.nets import net_from_text
 import caffe
 caffe.set_mode_cpu()
 net = net_from_text(caffe, """
@@ -194,7 +192,7 @@ layer { name: "x2" type: "Python" bottom: "data" top: "x2"
 net.blobs["data"].data[...] = [[4.0, -9.0, 0.25], [1.0, -1.0, 16.0]]
 net._forward_nogil(0, len(net.layers) - 1)
 print(net.blobs["x2"].data.tolist())
-''' % str(ROOT / "tests")
+'''
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     res = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -204,7 +202,7 @@ print(net.blobs["x2"].data.tolist())
 def test_extract_descriptors_threads_give_the_same_store(tmp_path):
     """tools/extract_descriptors.py over real frames' ten crops with one and
     with three loader threads: the same descriptor sets, bit for bit."""
-    from dataset_trees import example_frames
+    from fvvae.testing.dataset_trees import example_frames
     from fvvae.descriptor_store import DescriptorStore
     paths = example_frames(str(tmp_path / "frames"))[:4]
     ten_crop_items(tmp_path, paths)

@@ -12,7 +12,7 @@ import cv2
 import pytest
 
 from conftest import ROOT
-from dataset_trees import OPENCV_DATA, SOURCES, make_clip, require_sample_videos
+from fvvae.testing.dataset_trees import OPENCV_DATA, SOURCES, make_clip, require_sample_videos
 
 QUICK = ["--methods", "GA,FV,FV-VAE", "--iterations", "20", "--batch", "8", "--latent", "15",
          "--fv-size", "4", "--vlad-size", "8", "--bp-pca", "32", "--sample", "2000"]

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, caffemodel_blobs
 from conftest import read_results as results
-from dataset_trees import activitynet_tree, cub_tree, ucf101_tree
+from fvvae.testing.dataset_trees import activitynet_tree, cub_tree, ucf101_tree
 from test_datasets import QUICK, script, table_rows
 
 

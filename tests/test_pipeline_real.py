@@ -15,7 +15,7 @@ import pytest
 import tempfile
 
 from conftest import CAFFE_TOOL, ROOT
-from dataset_trees import example_frames
+from fvvae.testing.dataset_trees import example_frames
 
 # ten real frames of two opencv-doc clips (scripts/test.sh installs opencv-doc)
 FRAMES = Path(tempfile.gettempdir()) / "fvvae_example_frames"

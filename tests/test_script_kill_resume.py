@@ -20,7 +20,7 @@ import h5py
 import numpy as np
 
 from conftest import ROOT, caffemodel_blobs, read_results
-from dataset_trees import ucf101_tree
+from fvvae.testing.dataset_trees import ucf101_tree
 
 ARGS = ["--split", "1", "--stream", "rgb", "--trunk", "open_nsfw", "--frames", "3",
         "--no-ten-crop", "--", "--methods", "GA,FV,FV-VAE", "--iterations", "40",

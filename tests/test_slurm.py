@@ -169,7 +169,7 @@ def test_ucf101_script_submits_to_slurm_and_a_rerun_reuses_every_stage(cluster, 
     command without --slurm reuses every stage and prints the table."""
     import re
     from conftest import read_results
-    from dataset_trees import ucf101_tree
+    from fvvae.testing.dataset_trees import ucf101_tree
     from test_datasets import QUICK
     env, d = cluster
     root = ucf101_tree(str(tmp_path / "ucf"))

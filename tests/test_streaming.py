@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from dataset_trees import example_frames
+from fvvae.testing.dataset_trees import example_frames
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 QUICK = ["--iterations", "20", "--batch", "8", "--latent", "15", "--fv-size", "4",

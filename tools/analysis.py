@@ -14,7 +14,6 @@ scripts/demo.sh --analysis runs the same after the demo.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 if __name__ == "__main__":

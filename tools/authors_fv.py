@@ -17,9 +17,7 @@ normalize_raw_fv(raw_fv) on that set; with it, from the training videos'.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

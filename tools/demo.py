@@ -3,9 +3,7 @@
 the six baselines on a Fashion-MNIST subset with the embedded open_nsfw trunk,
 ending in runs/demo/REPORT.md. See fvvae/demo.py and `--help`."""
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 if __name__ == "__main__":

@@ -20,9 +20,7 @@ training rows (and fits the codebook); `--only test --test CHUNK_STORE
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

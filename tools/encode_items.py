@@ -13,9 +13,7 @@ test rows), OUT/vectors.h5 (all of them, a group a method) and, unless
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

@@ -3,9 +3,7 @@
 claims tested on Fashion-MNIST aligned and in the wild, ending in
 runs/evidence/EVIDENCE.md. See fvvae/evidence.py, docs/evidence.md, `--help`."""
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 if __name__ == "__main__":

@@ -11,9 +11,7 @@ and each batch is committed at once. Progress on the terminal, log in OUT.log.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

@@ -10,9 +10,7 @@ for the trunk's weights (--weights of the other tools).
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

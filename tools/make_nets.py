@@ -15,9 +15,7 @@ its `{root}` paths under --root (default $FVVAE_RUNS, else `runs`).
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

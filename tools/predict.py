@@ -11,10 +11,7 @@ the top classes its name (or number) and score. With known labels the
 top-1 accuracy is printed.
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def main(argv=None):

@@ -12,9 +12,7 @@ the pixel-like batch the BatchNorm statistics were measured on.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

@@ -24,7 +24,6 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, ".."))
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 

@@ -7,10 +7,7 @@ kept, so that tools/extract_fv.py averages the FVs of the crops.
     .venv/bin/python tools/ten_crop_list.py --list test.txt --out test_10crop.txt
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
 def main(argv=None):
