@@ -34,8 +34,8 @@ done
 need_dir "$data" "your data: a folder of class folders"
 [ -z "$split_dir" ] || need_dir "$split_dir" "the split folder (train.txt, test.txt)"
 data=$(cd "$data" && pwd)
-name=$(basename "$data" | tr -s ' \t' '_')   # the lists cannot name files under spaces
-out=${out:-$ROOT/runs/folder_$name}
+name=$(basename "$data")
+out=${out:-$ROOT/runs/folder_${name//[[:space:]]/_}}   # the lists cannot name files under spaces
 weights=$(need_weights "$trunk" "$weights")
 setup
 need_gpu "$gpu"

@@ -6,6 +6,9 @@ import pytest
 
 from conftest import input_layers, run_python
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def blob(n, value=0.0):
     """A parameter blob written into a layer definition."""
     return "blobs { shape { dim: %d } %s }" % (n, " ".join(["data: %g" % value] * n))

@@ -8,6 +8,9 @@ import pytest
 from conftest import input_layers, net_from_text
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def test_layers_against_numpy(caffe):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(3, 4, 2, 5)).astype(np.float32)     # T = 2 x 5 descriptor axes

@@ -7,6 +7,9 @@ from conftest import descriptor_sets
 from layer_pairs import assert_close, run_layer
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def both(caffe, layer_type, *args, **kwargs):
     return (run_layer(caffe, layer_type, False, *args, **kwargs),
             run_layer(caffe, layer_type, True, *args, **kwargs))

@@ -9,6 +9,9 @@ import pytest
 from conftest import net_from_text
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def protobuf_datum(x, label):
     """The Datum as protobuf's own Python serializer writes it (unpacked)."""
     from caffe.proto import caffe_pb2

@@ -8,12 +8,16 @@ import sys
 
 import cv2
 import numpy as np
-import pytest
 import yaml
+
+import pytest
 
 from conftest import CAFFE_TOOL, ROOT
 
 from fvvae.experiments import EXPERIMENTS
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
 
 NAMES = [e.name for e in EXPERIMENTS]
 

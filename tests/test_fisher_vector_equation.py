@@ -3,7 +3,12 @@ written here from the paper (not from the layer's code), and the FIM scale of
 eq. 13 as a diagonal factor."""
 import numpy as np
 
+import pytest
+
 from conftest import input_layers, net_from_text
+
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
 
 
 def eq11_fisher_vector(x, mu_x, z, sigma_x, scale):

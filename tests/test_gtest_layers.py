@@ -3,7 +3,12 @@ float and double; GPU cases only where a GPU and a CUDA build exist)."""
 import re
 import subprocess
 
+import pytest
+
 from conftest import CAFFE_BUILD, ROOT
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
 
 SUITES = ("FisherVectorLayerTest", "GaussianReconstructionLossLayerTest",
           "GaussianSampleLayerTest", "NormalizeLayerTest",

@@ -1,7 +1,12 @@
 """The environment contract: .venv's caffe has our layers, the tool exists."""
 import subprocess
 
+import pytest
+
 from conftest import CAFFE_TOOL, ROOT
+
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
 
 
 def test_layer_types_registered(caffe):

@@ -8,6 +8,9 @@ import pytest
 from fvvae.matlab_resize import contributions, imresize_bilinear
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 @pytest.mark.parametrize("size", [(240, 320), (37, 500), (600, 700)])
 def test_a_flat_image_stays_flat(size):
     img = np.full((320, 568, 3), 77, np.uint8)

@@ -5,6 +5,9 @@ import pytest
 from fvvae.metrics import (average_precision, confusion_matrix, late_fusion,
                            mean_average_precision, per_class_accuracy, top_k_accuracy)
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 SCORES = np.array([[0.9, 0.05, 0.05],    # true 0: top-1 right
                    [0.2, 0.5, 0.3],      # true 2: second at rank 2
                    [0.1, 0.3, 0.6],      # true 1: rank 2

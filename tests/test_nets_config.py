@@ -9,6 +9,9 @@ import pytest
 from conftest import ROOT, input_layers, net_from_text
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def test_paper_defaults_in_generated_solver_and_nets(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "tools/make_nets.py"), "--config",
                           str(ROOT / "prototxt/configs/ucf101_vgg19_pool5.yaml"),

@@ -45,6 +45,7 @@ def run_protocol(*args):
                           + [str(a) for a in args], capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.quick
 def test_image_folder_in_one_command(tmp_path):
     data = image_tree(str(tmp_path / "my photos"))
     out = tmp_path / "run"
@@ -116,6 +117,7 @@ def images(tmp_path):
     return out
 
 
+@pytest.mark.quick
 @pytest.mark.parametrize("case,message", [
     ("label out of range", "has label 3, outside 0 .. 2 (3 classes)"),
     ("negative label", "has label -1, outside 0 .. 2"),
@@ -330,8 +332,9 @@ def test_videos_of_one_stem_stay_two_videos(tmp_path):
 def test_default_output_of_a_folder_with_spaces(tmp_path):
     """scripts/folder.sh without --out names its folder after the data's,
     white space made '_' (the lists cannot name files under a space)."""
-    body = open(ROOT / "scripts" / "folder.sh").read()
-    line = [l for l in body.splitlines() if l.startswith("name=")][0]
-    res = subprocess.run(["bash", "-c", 'data="/x/my  photos"\n%s\necho "$name"' % line],
-                         capture_output=True, text=True)
-    assert res.stdout.strip() == "my_photos"
+    body = open(ROOT / "scripts" / "folder.sh").read().splitlines()
+    lines = [l for l in body if l.startswith(("name=", "out=${out:-"))]
+    assert len(lines) == 2
+    res = subprocess.run(["bash", "-c", 'ROOT=/r\ndata="/x/my  photos"\n%s\necho "$out"'
+                          % "\n".join(lines)], capture_output=True, text=True)
+    assert res.stdout.strip() == "/r/runs/folder_my__photos"

@@ -8,6 +8,9 @@ from scipy import stats
 from fvvae import paired
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 @pytest.mark.parametrize("n01,n10", [(0, 5), (3, 9), (12, 30), (40, 41), (0, 0), (230, 190)])
 def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_items(n01, n10):
     agree = 50

@@ -2,7 +2,12 @@
 interrupted one resumes what its tools left."""
 import os
 
+import pytest
+
 from fvvae.stages import Stages
+
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
 
 
 def appending(path, rows):

@@ -8,6 +8,9 @@ from fvvae.svm import (KernelMapOneVsAll, LiblinearOneVsAll, check_classes, chec
                        linear_kernel, normalize_rows)
 
 
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
+
 def problem(seed, n_train=600, n_test=600, dims=2000, classes=6, separation=0.08):
     """Non-negative features (like pooled activations) from class prototypes,
     more dimensions than rows as at UCF101 scale."""

@@ -5,10 +5,14 @@ import os
 import re
 import subprocess
 
+import pytest
 import numpy as np
 
 from conftest import CAFFE_TOOL
 from small_fvvae import adadelta_solver, make_descriptor_sets, train_net
+
+pytestmark = pytest.mark.quick     # scripts/test.sh --quick
+
 
 ITER_LOSS = re.compile(r"Iteration (\d+).*?, loss = (\S+)")
 OUTPUT = re.compile(r"Train net output #\d+: (loss_\w+) = (\S+)")
