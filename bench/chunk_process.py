@@ -12,8 +12,8 @@ trunk with random weights of its public shapes (tools/random_weights.py: the
   caffemodel's shape check and load), then tools/run_tools.py with the
   chunk's method job (GA's rows, tools/encode.py), then the chunk's stores
   deleted;
-- "one process a side" (fvvae.streaming now): one tools/run_tools.py plan
-  over every chunk, the trunk's net checked and loaded once (fvvae.netcache).
+- "one process a side" (fvvae.run.streaming now): one tools/run_tools.py plan
+  over every chunk, the trunk's net checked and loaded once (fvvae.trunks.netcache).
 Both write the same rows (checked). The difference, per chunk, is the fixed
 cost the plan removes; multiplied by the chunks of the paper's data sets
 (UCF101 split 1 and ActivityNet v1.3 at --chunk 20; CUB at 500 images) it is
@@ -32,7 +32,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 # (data set, chunks of the training side, of the test side) at the defaults:
-# training chunks hold as many items as test chunks (fvvae.protocol.spans)
+# training chunks hold as many items as test chunks (fvvae.run.protocol.spans)
 CHUNKS = [("UCF101 split 1 (10-crop)", -(-9537 // 200), -(-3783 // 20)),
           ("ActivityNet v1.3", -(-10024 // 200), -(-4926 // 20)),
           ("CUB-200-2011", -(-5994 // 500), -(-5794 // 500))]

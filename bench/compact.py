@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""What compact representation files (fvvae.features: rows stored normalised,
+"""What compact representation files (fvvae.data.representations: rows stored normalised,
 in float16, BP's symmetric matrix folded) change in the SVM results, measured
 against the float32 files of one run (baseline: the same run's float32 rows).
 
@@ -7,7 +7,7 @@ against the float32 files of one run (baseline: the same run's float32 rows).
 
 For each of Table 2's methods in the run, writes a compact copy of its train
 and test files, classifies both copies and the originals with the same
-one-vs-all SVMs (fvvae.evaluation.classify), and reports top-1 of each, the
+one-vs-all SVMs (fvvae.evaluation.classify.classify), and reports top-1 of each, the
 share of test items predicted the same, the largest difference of a decision
 score, and the bytes on disk of each. Writes bench/results/compact.{csv,md}.
 """
@@ -26,20 +26,20 @@ FOLDERS = [("GA", "encodings/ga", "ga"), ("Concatenation", "encodings/concat", "
 
 
 def compact_copy(src, dst, symmetric, block=64):
-    """src's rows into a compact file dst (fvvae.features.create), in blocks."""
+    """src's rows into a compact file dst (fvvae.data.representations.create), in blocks."""
     import h5py
-    from fvvae import features
+    from fvvae.data import representations
     with h5py.File(src, "r") as f:
         rows, dim = f["features"].shape
         labels, ids = f["labels"][:], list(f["ids"].asstr()[:])
         if os.path.exists(dst):
             os.remove(dst)
-        with features.create(dst, rows, dim, compact=True, symmetric=symmetric) as out:
+        with representations.create(dst, rows, dim, compact=True, symmetric=symmetric) as out:
             for start in range(0, rows, block):
                 stop = min(rows, start + block)
                 x = f["features"][start:stop]
                 for r in range(start, stop):
-                    features.write_row(out, r, ids[r], labels[r], x[r - start])
+                    representations.write_row(out, r, ids[r], labels[r], x[r - start])
 
 
 def main(argv=None):
@@ -50,7 +50,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args(argv)
     import numpy as np
-    from fvvae.evaluation import classify
+    from fvvae.evaluation.classify import classify
     os.makedirs(args.work, exist_ok=True)
     rows = []
     for name, folder, prefix in FOLDERS:

@@ -69,9 +69,9 @@ def head_flops(c, k):
 def fvvae_head(caffe, sets, k=255, columns=None):
     """Descriptors per second of the extraction net: on the columns layout
     (columns=True), on the sets themselves (False: one GEMM per set in every
-    1x1 convolution), or as fvvae/nets.py chooses for this T (None)."""
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import extract_net
+    1x1 convolution), or as fvvae/model/nets.py chooses for this T (None)."""
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import extract_net
     n, c, _, t = sets.shape
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[c, k]).validate()
     net_param = extract_net(caffe, cfg, input_shape=list(sets.shape), columns=columns)
@@ -86,7 +86,7 @@ def fvvae_head(caffe, sets, k=255, columns=None):
 
 def vlfeat(method, sets, size, seed=0):
     import numpy as np
-    from fvvae.encodings import encode
+    from fvvae.baselines import encode
     rng = np.random.default_rng(seed)
     c = sets.shape[1]
     sample = sets[:, :, 0, :].transpose(0, 2, 1).reshape(-1, c)
@@ -108,8 +108,8 @@ def vlfeat(method, sets, size, seed=0):
 def train_time(c=512, t=50, batch=128, columns=None):
     """Seconds per iteration (forward and backward) of the train net, from
     `caffe time`; columns as in fvvae_head."""
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import train_net_on_inputs
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import train_net_on_inputs
     import caffe
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[c, 255], batch=batch, classes=101)
     net_param = train_net_on_inputs(caffe, cfg, columns=columns)
@@ -146,8 +146,8 @@ def main(argv=None):
     # and would take cores from Caffe's BLAS were the two interleaved.
     # Two rounds over the shapes, the best of each kept (like best_of within a
     # round): one core of a 2-core virtual machine stalls now and then.
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import COLUMNS_BELOW_T, columns_layout
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import COLUMNS_BELOW_T, columns_layout
     rows = [{"C": c, "T": t, "head_columns": 0.0, "head_per_set": 0.0} for c, t, _ in data]
     for _ in range(2):
         for r, (c, t, sets) in zip(rows, data):
@@ -191,7 +191,7 @@ def main(argv=None):
     md += ["", "'columns': the 1x1 convolutions on the batch's descriptors as the columns of "
            "one matrix (SetsToColumns; FisherVector reads the columns); 'per-set': the same "
            "net on the sets, one GEMM per set. The nets use the columns below T = %d "
-           "(fvvae/nets.py)." % COLUMNS_BELOW_T, "",
+           "(fvvae/model/nets.py)." % COLUMNS_BELOW_T, "",
            "Training (train net, batch 128 x 50 descriptors, C = 512, `caffe time`): "
            "%.2f s an iteration, %.2f iterations/s; the paper's 5000 iterations: %.0f minutes on "
            "%d cores (target <= 30 minutes on 2 cores), on the columns; per-set layout: %.2f s an iteration, "

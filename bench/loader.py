@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Reading the trunk's input: fvvae.loader against the baseline, loading item
-by item (fvvae.preprocess.load_image / load_flow_stack, the loop before).
+"""Reading the trunk's input: fvvae.data.loader against the baseline, loading item
+by item (fvvae.data.preprocess.load_image / load_flow_stack, the loop before).
 
     .venv/bin/python bench/loader.py [--frames 64] [--stacks 32] [--repeat 3] [--out bench/results]
 
@@ -38,9 +38,9 @@ def main(argv=None):
     ap.add_argument("--workdir", default="/tmp/fvvae_loader_bench")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args(argv)
-    from fvvae.image_list import Item
-    from fvvae.loader import flow_loader, image_loader
-    from fvvae.preprocess import CROPS, load_flow_stack, load_image
+    from fvvae.data.image_list import Item
+    from fvvae.data.loader import flow_loader, image_loader
+    from fvvae.data.preprocess import CROPS, load_flow_stack, load_image
 
     from fvvae.testing.dataset_trees import example_frames, flow_images
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -82,8 +82,8 @@ def main(argv=None):
                 ld = loader(workers)
                 return [blobs[0] for _, blobs in ld], ld.decodes
             return run
-        ways = [("item by item (baseline)", 1, baseline), ("fvvae.loader", 1, with_loader(1)),
-                ("fvvae.loader", cores, with_loader(cores))]
+        ways = [("item by item (baseline)", 1, baseline), ("fvvae.data.loader", 1, with_loader(1)),
+                ("fvvae.data.loader", cores, with_loader(cores))]
         reference = None
         base_ms = None
         for name, workers, fn in ways:

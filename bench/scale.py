@@ -7,7 +7,7 @@ per method, measured on the real chain and projected to the paper's data sets.
 Runs scripts/ucf101.sh (RGB stream, 10-crop testing, all eight methods of
 Table 2 at the paper's sizes: FV-VAE K = 255, FV 128, VLAD 256, BP on the full
 descriptors) with the embedded trunk on a fabricated UCF101 tree made from
-opencv-doc's real clips, streamed (fvvae.streaming, --chunk videos at a time,
+opencv-doc's real clips, streamed (fvvae.run.streaming, --chunk videos at a time,
 compact representation files), while a thread samples the run's disk use
 (allocated blocks) every 50 ms. Then it measures: bytes per stored float of
 the kept training sets (LMDB of packed Datum.float_data), bytes per stored
@@ -109,7 +109,7 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     args = ap.parse_args(argv)
     from fvvae.testing.dataset_trees import ucf101_tree
-    from fvvae.image_list import read_list
+    from fvvae.data.image_list import read_list
     work = os.path.abspath(args.workdir)
     os.makedirs(work, exist_ok=True)
     tree = os.path.join(work, "ucf")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Where the SVM stage's time goes, and what holding the training rows in
-memory saves (fvvae.evaluation.classify, kernel path), at the evidence's shape:
+memory saves (fvvae.evaluation.classify.classify, kernel path), at the evidence's shape:
 N training and test rows of D dimensions, compact (float16, normalised) as
 the protocol writes them.
 
@@ -23,14 +23,14 @@ import time
 
 def make_file(path, rows, dim, classes, seed, block=200):
     import numpy as np
-    from fvvae import features
+    from fvvae.data import representations
     rng = np.random.default_rng(seed)
     centres = np.random.default_rng(99).random((classes, dim)).astype(np.float32)
     labels = np.arange(rows) % classes
-    with features.create(path, rows, dim, compact=True) as f:
+    with representations.create(path, rows, dim, compact=True) as f:
         for r in range(rows):
             v = centres[labels[r]] + 2.0 * rng.random(dim, dtype=np.float32)
-            features.write_row(f, r, "item%d" % r, labels[r], v)
+            representations.write_row(f, r, "item%d" % r, labels[r], v)
 
 
 def gemm_rate(dtype, n=2000, k=16384):
@@ -44,7 +44,7 @@ def gemm_rate(dtype, n=2000, k=16384):
 
 def main():
     import numpy as np
-    from fvvae.evaluation import classify
+    from fvvae.evaluation.classify import classify
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=2000)
     ap.add_argument("--dim", type=int, default=262144)

@@ -5,7 +5,7 @@
     .venv/bin/python bench/svm_memory.py [--workdir /tmp/fvvae_svm_bench]
 
 Random non-negative features are written to two representation files (5.0 GB
-and 1.9 GB of float32) and classified by fvvae.evaluation.classify with the
+and 1.9 GB of float32) and classified by fvvae.evaluation.classify.classify with the
 kernel-map solver, exactly as tools/evaluate.py does. The named baseline is
 liblinear on the features themselves: its nodes alone take 16 bytes a value
 (16 N D), which the run reports beside the measured peak. The classes are
@@ -22,10 +22,10 @@ import time
 
 def make_file(path, rows, dims, classes, seed, block=256):
     import numpy as np
-    from fvvae import features
+    from fvvae.data import representations
     rng = np.random.default_rng(seed)
     labels = np.arange(rows) % classes
-    with features.create(path, rows, dims) as f:
+    with representations.create(path, rows, dims) as f:
         for start in range(0, rows, block):
             stop = min(rows, start + block)
             f["features"][start:stop] = rng.random((stop - start, dims), dtype=np.float32) ** 4
@@ -45,7 +45,8 @@ def main(argv=None):
                                                   "results"))
     args = ap.parse_args(argv)
     import numpy as np
-    from fvvae import evaluation, metrics
+    from fvvae.evaluation import classify
+    from fvvae.evaluation import metrics
     os.makedirs(args.workdir, exist_ok=True)
     train, test = (os.path.join(args.workdir, n) for n in ("train.h5", "test.h5"))
     t0 = time.time()
@@ -54,7 +55,7 @@ def main(argv=None):
             make_file(path, rows, args.dims, args.classes, seed)
     gen = time.time() - t0
     t0 = time.time()
-    scores, labels, info = evaluation.classify(train, test, args.classes, "kernel")
+    scores, labels, info = classify.classify(train, test, args.classes, "kernel")
     seconds = time.time() - t0
     top1 = metrics.top_k_accuracy(scores, labels, 1)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9

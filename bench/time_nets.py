@@ -49,10 +49,10 @@ def with_engine(net_param, engine):
 
 
 def trunk_net(caffe, builder, until, size, batch):
-    from fvvae import trunks
-    net = (trunks.vgg19(caffe, size, until) if builder == "vgg19"
-           else trunks.resnet152(caffe, size))
-    net = trunks.cut_net(net, until)
+    from fvvae.trunks import zoo
+    net = (zoo.vgg19(caffe, size, until) if builder == "vgg19"
+           else zoo.resnet152(caffe, size))
+    net = zoo.cut_net(net, until)
     net.layer[0].input_param.shape[0].dim[0] = batch
     for layer in net.layer:        # random weights: the timing does not need trained ones
         if layer.type == "Convolution":
@@ -64,7 +64,7 @@ def synthetic_store(path, c, t, count, seed=0):
     """A descriptor store of `count` sets C x 1 x T in two classes whose means
     differ, so that the reconstruction and classification losses can fall."""
     import numpy as np
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     rng = np.random.RandomState(seed)
     labels = np.arange(count) % 2
     means = rng.rand(2, c, 1, 1).astype(np.float32)
@@ -88,8 +88,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     import caffe
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import (columns_layout, extract_net, solver_text, train_net,
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import (columns_layout, extract_net, solver_text, train_net,
                             train_net_on_inputs)
     os.makedirs(args.out, exist_ok=True)
 

@@ -4,6 +4,7 @@ Reference implementation of Qiu, Yao, Mei, "Deep Quantization: Encoding
 Convolutional Activations with Deep Generative Model", CVPR 2017, on BVLC Caffe
 with the custom layers of ``cuda_layers/``.
 """
+import os
 
 # The Caffe layer types this project adds (cuda_layers/).
 LAYER_TYPES = (
@@ -18,3 +19,6 @@ LAYER_TYPES = (
 )
 
 __version__ = "0.1.0"
+
+# The repository's root (prototxt/, tools/, build/ are found from it).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -27,7 +27,7 @@ need_gpu() {
   [ -z "${slurm:-}" ] || return 0     # the jobs check their node's GPU themselves
   "$PY" - "$1" "$(basename "$0")" <<'PY' || exit 2
 import sys
-from fvvae.device import GpuUnavailable, require_gpu
+from fvvae.trunks.device import GpuUnavailable, require_gpu
 try:
     require_gpu(int(sys.argv[1]), sys.argv[2])
 except (GpuUnavailable, ValueError) as e:

@@ -10,7 +10,7 @@ from conftest import ROOT
 
 
 def test_pca_matches_numpy_svd():
-    from fvvae.compression import pca_apply, pca_fit
+    from fvvae.model.compression import pca_apply, pca_fit
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 200)) @ rng.normal(size=(200, 200))
     y = rng.normal(size=(5, 200))
@@ -22,7 +22,7 @@ def test_pca_matches_numpy_svd():
 
 
 def test_random_maclaurin_preserves_inner_products():
-    from fvvae.compression import random_maclaurin
+    from fvvae.model.compression import random_maclaurin
     rng = np.random.default_rng(1)
     x = rng.normal(size=(6, 3000))
     x /= np.linalg.norm(x, axis=1, keepdims=True)

@@ -72,13 +72,13 @@ def normalize_raw_fv(raw, norms=None):
 # ---- the route -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def vgg19(caffe):
-    from fvvae.random_weights import cached
+    from fvvae.trunks.random_weights import cached
     return cached(caffe, "vgg19_pool5")
 
 
 @pytest.fixture(scope="module")
 def frames():
-    from fvvae.paths import official_example_images
+    from fvvae.model.release_files import official_example_images
     release_or_skip()
     images = official_example_images()
     assert len(images) == 10
@@ -105,7 +105,7 @@ def test_route_equals_the_authors_code_on_their_frames(caffe, vgg19, frames, tmp
 
     # the authors' code: matcaffe's VGG_19 forward on their input blob, then
     # their formula on pool5 (H x W x C as MATLAB holds it)
-    from fvvae.trunks import trunk_definition
+    from fvvae.trunks.zoo import trunk_definition
     from conftest import net_from_text
     net = net_from_text(caffe, trunk_definition(caffe, "vgg19_pool5"), weights=vgg19)
     per_frame = []
@@ -132,12 +132,12 @@ def test_route_equals_the_authors_code_on_their_frames(caffe, vgg19, frames, tmp
     with h5py.File(out / "raw_fv.h5", "r") as h:
         assert h.attrs["flatten_order"] == "c*(K+1)+k"
         ours = h["features"][:].astype(np.float64)
-    from fvvae.fisher import to_authors_order
+    from fvvae.model.fisher import to_authors_order
     err = np.abs(to_authors_order(ours, 512) - raw).max() / np.abs(raw).max()
     assert err < 1e-5, err
     # the project's default preprocessing is measurably not the authors'
     net.blobs["data"].data[...] = matlab_image_convert(frames[0])
-    from fvvae.preprocess import load_image
+    from fvvae.data.preprocess import load_image
     caffe_blob = load_image(frames[0], (240, 320), 224, (103.939, 116.779, 123.68))
     assert np.abs(caffe_blob - net.blobs["data"].data[0]).mean() > 0.5
 
@@ -173,7 +173,7 @@ def test_importer_nets_with_extract_fv(caffe, tmp_path):
     head = tmp_path / "head"
     subprocess.run([sys.executable, str(ROOT / "tools/import_official_weights.py"),
                     "--mat", str(mat), "--out", str(head)], check=True, capture_output=True)
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     rng = np.random.default_rng(0)
     pool5 = (np.maximum(rng.standard_normal((2, 512, 7, 7)), 0) * 5).astype(np.float32)
     deploy = caffe.Net(str(head / "deploy.prototxt"), str(head / "weights.caffemodel"),
@@ -207,7 +207,7 @@ def test_importer_nets_with_extract_fv(caffe, tmp_path):
 
 
 def test_to_authors_order_is_matlab_column_major():
-    from fvvae.fisher import to_authors_order
+    from fvvae.model.fisher import to_authors_order
     m = np.arange(6 * 4).reshape(6, 4)          # C = 6, K + 1 = 4; ours: row-major ravel
     assert to_authors_order(m.ravel()[None], 6)[0].tolist() == m.ravel(order="F").tolist()
 
@@ -216,9 +216,9 @@ def test_extract_descriptors_preprocess_option(caffe, frames, tmp_path):
     """--preprocess authors reaches the trunk: the stored descriptor sets are
     those of the transcribed input blob, and differ from the default's; a
     flow trunk refuses it in one line."""
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.descriptors import descriptor_net_text
-    from fvvae.trunks import TRUNKS, trunk_definition, trunk_weights
+    from fvvae.data.descriptor_store import DescriptorStore
+    from fvvae.trunks.descriptors import descriptor_net_text
+    from fvvae.trunks.zoo import TRUNKS, trunk_definition, trunk_weights
     from conftest import net_from_text
     lst = write_list(tmp_path / "l.txt", frames[:2], ["v", "v"])
     got = {}
@@ -255,9 +255,9 @@ def test_raw_fvs_start_over_when_made_from_other_inputs(tmp_path):
     changed: a finished file of other inputs is never reused."""
     from types import SimpleNamespace
 
-    from fvvae import features
-    from fvvae.authors_route import AuthorsRoute
-    from fvvae.image_list import Item
+    from fvvae.data import representations
+    from fvvae.model.authors_route import AuthorsRoute
+    from fvvae.data.image_list import Item
 
     class NetsCalled(Exception):
         pass
@@ -277,11 +277,11 @@ def test_raw_fvs_start_over_when_made_from_other_inputs(tmp_path):
     path = str(tmp_path / "raw_fv.h5")
 
     def finish(r, items):      # a finished file, as a completed run leaves it
-        h5 = features.create(path, 2, 4)
+        h5 = representations.create(path, 2, 4)
         with h5:
             h5.attrs["made_from"] = r.made_from(items)
             for row in range(2):
-                features.write_row(h5, row, "v%d" % row, row, np.ones(4))
+                representations.write_row(h5, row, "v%d" % row, row, np.ones(4))
 
     finish(route("authors"), items)
     assert route("authors").raw_fvs(items, path) == path          # reused: no nets

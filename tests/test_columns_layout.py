@@ -1,4 +1,4 @@
-"""The columns layout (SetsToColumns / ColumnsToSets, fvvae/nets.py): the two
+"""The columns layout (SetsToColumns / ColumnsToSets, fvvae/model/nets.py): the two
 layers against NumPy, and the generated nets against the same nets on the
 per-set layout (columns=False: every layer on the N x C x 1 x T sets): equal
 FVs, losses and gradients."""
@@ -38,8 +38,8 @@ def copy_params(src, dst):
 
 
 def test_extract_net_equals_per_set_layout_and_single_sets(caffe):
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import extract_net
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import extract_net
     rng = np.random.default_rng(4)
     n, c, t = 4, 12, 6
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[10, 5])
@@ -73,8 +73,8 @@ def test_extract_net_equals_per_set_layout_and_single_sets(caffe):
 def test_train_net_equals_per_set_layout(caffe, lambda3):
     """Losses and every parameter gradient in TRAIN phase, with the same
     GaussianSample noise (same seed; dropout off: its mask order differs)."""
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import train_net_on_inputs
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import train_net_on_inputs
     rng = np.random.default_rng(5)
     n, c, t, classes = 5, 8, 4, 3
     cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[8, 3], batch=n, classes=classes,

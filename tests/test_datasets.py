@@ -60,7 +60,7 @@ def test_frames_and_flow_of_a_real_clip(tmp_path):
 
 
 def test_flow_stack_channels_and_mirror(tmp_path):
-    from fvvae.preprocess import load_flow_stack
+    from fvvae.data.preprocess import load_flow_stack
     for k in range(1, 4):
         cv2.imwrite(str(tmp_path / ("flow_x_%05d.jpg" % k)), np.full((8, 8), 10 * k, np.uint8))
         cv2.imwrite(str(tmp_path / ("flow_y_%05d.jpg" % k)), np.full((8, 8), 100 + k, np.uint8))
@@ -76,8 +76,8 @@ def test_flow_stack_channels_and_mirror(tmp_path):
 
 
 def test_ten_crops_are_the_corners_centre_and_mirrors(tmp_path):
-    from fvvae.image_list import read_list, ten_crop_lines
-    from fvvae.preprocess import CROPS, load_image
+    from fvvae.data.image_list import read_list, ten_crop_lines
+    from fvvae.data.preprocess import CROPS, load_image
     img = np.random.default_rng(0).integers(0, 255, (6, 8, 3), np.uint8)
     path = str(tmp_path / "a.png")
     cv2.imwrite(path, img)
@@ -98,7 +98,7 @@ def test_ten_crops_are_the_corners_centre_and_mirrors(tmp_path):
 
 
 def test_cross_modality_flow_trunk_weights(caffe):
-    from fvvae.trunks import trunk_definition, trunk_weights
+    from fvvae.trunks.zoo import trunk_definition, trunk_weights
     w_rgb = caffemodel_blobs(trunk_weights("open_nsfw"))["conv_1"][0]
     w_flow = caffemodel_blobs(trunk_weights("open_nsfw_flow"))["conv_1"][0]
     assert w_flow.shape[1] == 20 and w_rgb.shape[1] == 3
@@ -183,7 +183,7 @@ def test_activitynet_reader_names_bad_json(tmp_path):
 
 def test_cub_reader_checks_ids_and_reads_grey_and_cmyk(tmp_path):
     from data_prep import cub
-    from fvvae.preprocess import load_image
+    from fvvae.data.preprocess import load_image
     root = cub_tree(str(tmp_path / "c"))
     items, names = cub.read(root)
     assert len(items) == 15 and len(names) == 3
@@ -273,7 +273,7 @@ def test_cub_script_with_and_without_boxes(tmp_path):
 
 def test_finetune_trunk_changes_the_trunk_and_loads_as_its_weights(caffe, tmp_path):
     from data_prep import cub
-    from fvvae.trunks import check_weights, trunk_definition, trunk_weights
+    from fvvae.trunks.zoo import check_weights, trunk_definition, trunk_weights
     root = cub_tree(str(tmp_path / "cub"))
     lists = cub.prepare(root, str(tmp_path / "prep"))
     res = subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "tools/finetune_trunk.py"),

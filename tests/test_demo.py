@@ -53,7 +53,7 @@ def test_report_has_the_eight_methods_with_finite_metrics_above_chance(run):
     assert rows["FV-VAE"]["dimension"] == rows["FV-VAE⁻"]["dimension"] == str(1024 * 32)
     assert (out / "losses.png").stat().st_size > 1000
     assert "![losses](losses.png)" in report
-    # streamed (fvvae.streaming): the test stores are made a chunk at a time and
+    # streamed (fvvae.run.streaming): the test stores are made a chunk at a time and
     # deleted, the training sets kept; compact representation files
     log = (out / "demo.log").read_text()
     assert "stage train_stream: running" in log and "stage test_stream: running" in log

@@ -24,7 +24,7 @@ def protobuf_datum(x, label):
 @pytest.mark.parametrize("label", [0, 1, 127, 128, 300000, -1])
 def test_packed_record_parses_as_the_declared_datum(caffe, label):
     from caffe.proto import caffe_pb2
-    from fvvae.descriptor_store import encode_datum
+    from fvvae.data.descriptor_store import encode_datum
     x = np.random.default_rng(label & 0xFF).standard_normal((7, 1, 9)).astype(np.float32)
     raw = encode_datum(x, label)
     d = caffe_pb2.Datum()
@@ -42,7 +42,7 @@ def test_packed_record_parses_as_the_declared_datum(caffe, label):
 def test_caffe_data_layer_reads_packed_records(caffe, tmp_path):
     """Caffe's C++ parser (the training nets' Data layer) gets the same
     numbers and labels from the packed records."""
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     rng = np.random.default_rng(1)
     x = rng.standard_normal((6, 5, 1, 11)).astype(np.float32)
     labels = [3, 0, 200, 1, 7, 2]
@@ -58,7 +58,7 @@ def test_caffe_data_layer_reads_packed_records(caffe, tmp_path):
 
 
 def test_stores_written_unpacked_still_read(caffe, tmp_path):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     x = np.random.default_rng(2).standard_normal((3, 4, 1, 6)).astype(np.float32)
     env = lmdb.open(str(tmp_path / "old"), map_size=1 << 24)
     with env.begin(write=True) as txn:

@@ -48,7 +48,7 @@ def extract(lst, out):
 
 
 def test_extraction_stops_on_a_full_disk_and_resumes(tmp_path, tmpfs):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     mnt, resize = tmpfs
     lst = photo_list(tmp_path)
     whole = tmp_path / "whole"
@@ -84,17 +84,17 @@ def test_extraction_stops_on_a_full_disk_and_resumes(tmp_path, tmpfs):
 
 def test_representation_file_reserves_its_space_first(tmpfs):
     import errno
-    from fvvae import features
+    from fvvae.data import representations
     mnt, resize = tmpfs
     path = mnt / "fv_test.h5"
     with pytest.raises(OSError) as e:
-        features.create(str(path), 100, 131584)    # 52.6 MB on a 3 MB disk
+        representations.create(str(path), 100, 131584)    # 52.6 MB on a 3 MB disk
     assert e.value.errno == errno.ENOSPC
     assert str(path) in str(e.value) and "52.6 MB" in str(e.value)
     assert not path.exists()                        # no half-made file left
     resize(64)
-    with features.create(str(path), 100, 131584) as f:
-        features.write_row(f, 0, "v0", 1, np.ones(131584, np.float32))
+    with representations.create(str(path), 100, 131584) as f:
+        representations.write_row(f, 0, "v0", 1, np.ones(131584, np.float32))
     import h5py
     assert path.stat().st_size > 52e6               # all of it on disk at once
     with h5py.File(str(path), "r") as f:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from fvvae.descriptor_store import DescriptorStore
+from fvvae.data.descriptor_store import DescriptorStore
 
 CLASSES, C, FRAMES = 3, 8, 2
 

@@ -4,11 +4,11 @@ against NumPy; plus the bad inputs of section 4 of the issue."""
 import numpy as np
 import pytest
 
-from fvvae.encodings import encode, fit_codebook
-from fvvae.svm import normalize_rows
+from fvvae.baselines import encode, fit_codebook
+from fvvae.data.representations import normalize_rows
 
 
-from fvvae.encodings import as_stored_set as as_set
+from fvvae.baselines import as_stored_set as as_set
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_nan_descriptors_are_refused(data):
 
 
 def test_pca_reduces_descriptors_before_bp(data):
-    from fvvae.encodings import fit_pca
+    from fvvae.baselines import fit_pca
     sample, one = data
     mean, comps = fit_pca(sample, 3)
     assert comps.shape == (3, 6)

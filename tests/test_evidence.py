@@ -1,4 +1,4 @@
-"""The evidence command (scripts/evidence.sh, fvvae.evidence): the wild
+"""The evidence command (scripts/evidence.sh, fvvae.run.evidence): the wild
 regime's canvases, and the whole command's miniature in both regimes (its
 plumbing only: the claims table, the untrained control, the paired tests,
 resuming with every stage reused). No accuracy threshold: a few images."""

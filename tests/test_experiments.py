@@ -1,5 +1,5 @@
 """prototxt/NAME/: the committed nets and AdaDelta solvers of every experiment
-of the paper (fvvae/experiments.py): equal to what the generator writes now,
+of the paper (fvvae/model/experiments.py): equal to what the generator writes now,
 each net instantiates in pycaffe, and `caffe train -solver` runs a few
 iterations of each on a small store laid out as its script lays it out."""
 import os
@@ -14,7 +14,7 @@ import pytest
 
 from conftest import CAFFE_TOOL, ROOT
 
-from fvvae.experiments import EXPERIMENTS
+from fvvae.model.experiments import EXPERIMENTS
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick
 
@@ -38,8 +38,8 @@ def test_every_config_has_its_committed_folder():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_files_equal_the_generator(caffe, name):
-    from fvvae.config import load_config
-    from fvvae.experiments import experiment_files
+    from fvvae.model.config import load_config
+    from fvvae.model.experiments import experiment_files
     folder = ROOT / "prototxt" / name
     cfg = load_config(str(ROOT / "prototxt" / "configs" / (name + ".yaml")), root="runs")
     files = experiment_files(caffe, cfg, str(folder))
@@ -59,14 +59,14 @@ def test_committed_files_equal_the_generator(caffe, name):
 
 
 def test_draw_net_draws_a_training_net(tmp_path):
-    from fvvae.experiments import draw
+    from fvvae.model.experiments import draw
     png = tmp_path / "t.png"
     draw(str(ROOT / "prototxt" / "ucf101_vgg19_pool5" / "train.prototxt"), str(png))
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 def fill_store(path, channels, descriptors, classes, count=12, seed=0):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     rng = np.random.default_rng(seed)
     s = DescriptorStore(str(path))
     x = np.abs(rng.standard_normal((count, channels, 1, descriptors))).astype(np.float32)

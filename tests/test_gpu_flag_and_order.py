@@ -15,7 +15,7 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 
 
 def test_this_build_is_cpu_only():
-    from fvvae.device import cuda_built
+    from fvvae.trunks.device import cuda_built
     assert not cuda_built(), "these tests check the CPU-only build's refusal; CI builds CPU-only"
 
 
@@ -59,7 +59,7 @@ def test_a_process_queries_a_device_once(monkeypatch):
     """A CUDA build: the first tool call of a process asks `caffe device_query`
     (its own CUDA context); later calls for the same device do not, a device
     that did not answer is asked again, and a second device is asked too."""
-    from fvvae import device
+    from fvvae.trunks import device
     queries, answer = [], {"rc": 0}
 
     def fake_run(cmd, **k):
@@ -85,8 +85,8 @@ def test_a_process_queries_a_device_once(monkeypatch):
 def test_gpu_reaches_every_tool_and_the_solver(tmp_path, monkeypatch):
     """The protocol with gpu=3: every net tool gets --gpu 3, make_nets --gpu
     (solver_mode GPU) and caffe train -gpu 3; with gpu=None none does."""
-    import fvvae.protocol as protocol
-    from fvvae.stages import Stages
+    import fvvae.run.protocol as protocol
+    from fvvae.run.stages import Stages
     calls, trains = [], []
 
     def fake_run(cmd, *a, **k):
@@ -122,7 +122,7 @@ def test_gpu_reaches_every_tool_and_the_solver(tmp_path, monkeypatch):
 
 
 def test_solvers_say_gpu_when_asked(caffe, tmp_path):
-    from fvvae import finetune
+    from fvvae.model import finetune
     res = subprocess.run([PY, str(ROOT / "tools/make_nets.py"), "--out", str(tmp_path / "n"),
                           "--gpu"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
@@ -130,7 +130,7 @@ def test_solvers_say_gpu_when_asked(caffe, tmp_path):
     assert "solver_mode: GPU" in finetune.solver_text("t", "p", 10, gpu=True)
     assert "solver_mode: CPU" in finetune.solver_text("t", "p", 10)
     # train_with_guard hands the id to caffe train (a stand-in tool records its argv)
-    from fvvae.training import train_with_guard
+    from fvvae.model.training import train_with_guard
     fake, argv = tmp_path / "caffe", tmp_path / "argv.txt"
     fake.write_text('#!/bin/sh\necho "$@" > %s\n' % argv)
     fake.chmod(0o755)
@@ -154,7 +154,7 @@ def data_layer_labels(caffe, source, batch, batches):
 
 
 def test_class_sorted_list_gives_mixed_batches_in_a_seeded_order(caffe, tmp_path):
-    from fvvae.descriptor_store import ORDER_FILE, DescriptorStore
+    from fvvae.data.descriptor_store import ORDER_FILE, DescriptorStore
     labels = np.repeat(np.arange(3), 8)                # a list sorted by class
     x = np.random.default_rng(0).random((24, 4, 1, 5)).astype(np.float32)
     stores = {}

@@ -30,3 +30,40 @@ def test_no_file_edits_sys_path():
                                     text.count("\n", 0, m.start()) + 1))
     assert not edits, "edits sys.path: %s" % ", ".join(edits)
 
+
+
+# A frame's journey: a room may import only the rooms before it (and files,
+# the atomic writes and digests every room uses); nothing but tools/ imports run.
+MAY_IMPORT = {
+    "files": set(),
+    "data": {"files"},
+    "trunks": {"files", "data"},
+    "model": {"files", "data", "trunks"},
+    "baselines": {"files", "data", "trunks"},
+    "evaluation": {"files", "data"},
+    "methods": set(),
+    "testing": {"files", "data", "trunks"},
+    "run": {"files", "data", "trunks", "model", "baselines", "evaluation", "methods"},
+}
+
+
+def room(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "fvvae"
+
+
+def test_imports_go_one_way_along_the_journey():
+    import ast
+    wrong = []
+    for path in python_files():
+        rel = os.path.relpath(path, ROOT)
+        if not rel.startswith("fvvae" + os.sep) or rel == os.path.join("fvvae", "__init__.py"):
+            continue
+        src = room(rel[:-3].replace(os.sep, "."))
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.ImportFrom) and node.module and \
+                    node.module.startswith("fvvae."):
+                dst = room(node.module)
+                if dst != src and dst not in MAY_IMPORT[src]:
+                    wrong.append("%s:%d imports %s" % (rel, node.lineno, node.module))
+    assert not wrong, "\n".join(wrong)

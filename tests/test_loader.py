@@ -1,4 +1,4 @@
-"""The trunk's input loader (fvvae.loader): the blobs equal an independent
+"""The trunk's input loader (fvvae.data.loader): the blobs equal an independent
 OpenCV/NumPy reading of each item on real frames and flow stacks, whatever
 the batch size and threads; each image is decoded once for the crops and
 stacks that share it; a bad image stops at its own batch; and the net's
@@ -39,7 +39,7 @@ def reference(path, resize, crop, mean, position, grey=False):
 
 
 def ten_crop_items(tmp_path, paths):
-    from fvvae.image_list import read_list, ten_crop_lines
+    from fvvae.data.image_list import read_list, ten_crop_lines
     lst = tmp_path / "frames.txt"
     lst.write_text("".join("%s %d v%d\n" % (p, k % 3, k // 4) for k, p in enumerate(paths)))
     (tmp_path / "frames10.txt").write_text("".join(ten_crop_lines(str(lst))))
@@ -49,7 +49,7 @@ def ten_crop_items(tmp_path, paths):
 @pytest.mark.parametrize("batch,workers", [(16, 1), (3, 4), (7, 2)])
 def test_frames_ten_crops_equal_the_reference_each_decoded_once(tmp_path, batch, workers):
     from fvvae.testing.dataset_trees import example_frames
-    from fvvae.loader import image_loader
+    from fvvae.data.loader import image_loader
     paths = example_frames(str(tmp_path / "frames"))
     items = ten_crop_items(tmp_path, paths)
     batches = [list(range(s, min(s + batch, len(items)))) for s in range(0, len(items), batch)]
@@ -70,9 +70,9 @@ def test_frames_ten_crops_equal_the_reference_each_decoded_once(tmp_path, batch,
 
 
 def test_flow_stacks_equal_the_reference_overlaps_decoded_once(tmp_path):
-    from fvvae.image_list import Item
-    from fvvae.loader import flow_loader
-    from fvvae.preprocess import CROPS
+    from fvvae.data.image_list import Item
+    from fvvae.data.loader import flow_loader
+    from fvvae.data.preprocess import CROPS
     from fvvae.testing.dataset_trees import flow_images
     folder = str(tmp_path / "flow")
     first = flow_images(folder, 14)
@@ -96,8 +96,8 @@ def test_flow_stacks_equal_the_reference_overlaps_decoded_once(tmp_path):
 
 def test_a_bad_image_stops_at_its_batch_naming_it(tmp_path):
     from fvvae.testing.dataset_trees import example_frames
-    from fvvae.image_list import Item
-    from fvvae.loader import image_loader
+    from fvvae.data.image_list import Item
+    from fvvae.data.loader import image_loader
     paths = example_frames(str(tmp_path / "frames"))
     bad = tmp_path / "broken.jpg"
     bad.write_text("not a jpeg")
@@ -203,7 +203,7 @@ def test_extract_descriptors_threads_give_the_same_store(tmp_path):
     """tools/extract_descriptors.py over real frames' ten crops with one and
     with three loader threads: the same descriptor sets, bit for bit."""
     from fvvae.testing.dataset_trees import example_frames
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     paths = example_frames(str(tmp_path / "frames"))[:4]
     ten_crop_items(tmp_path, paths)
     out = {}

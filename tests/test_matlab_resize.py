@@ -1,11 +1,11 @@
-"""MATLAB's imresize bilinear (fvvae.matlab_resize, the authors' extraction
+"""MATLAB's imresize bilinear (fvvae.data.matlab_resize, the authors' extraction
 resize) on cases computed by hand from MATLAB's documented algorithm, and
 against OpenCV where the two must agree (enlarging: no antialiasing)."""
 import cv2
 import numpy as np
 import pytest
 
-from fvvae.matlab_resize import contributions, imresize_bilinear
+from fvvae.data.matlab_resize import contributions, imresize_bilinear
 
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick

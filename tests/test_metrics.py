@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from fvvae.metrics import (average_precision, confusion_matrix, late_fusion,
+from fvvae.evaluation.metrics import (average_precision, confusion_matrix, late_fusion,
                            mean_average_precision, per_class_accuracy, top_k_accuracy)
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick
@@ -45,7 +45,7 @@ def test_late_fusion_weights_and_shapes():
 @pytest.mark.parametrize("k, n", [(335, 400), (0, 40), (40, 40), (7, 9)])
 def test_wilson_interval_against_scipy(k, n):
     from scipy.stats import binomtest
-    from fvvae.metrics import accuracy_cell, wilson_interval
+    from fvvae.evaluation.metrics import accuracy_cell, wilson_interval
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
     low, high = wilson_interval(k / n, n)
     assert abs(low - ci.low) < 1e-6 and abs(high - ci.high) < 1e-6

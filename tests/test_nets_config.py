@@ -28,8 +28,8 @@ def test_paper_defaults_in_generated_solver_and_nets(tmp_path):
 
 
 def test_extract_net_shares_sigma_and_gives_fv_dim(caffe, tmp_path):
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import extract_net
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import extract_net
     cfg = FVVAEConfig(channels=16, descriptors=6, encoder=[16, 5])
     net = net_from_text(caffe, str(extract_net(caffe, cfg)))
     assert net.blobs["fv"].data.shape == (1, 16 * 6)
@@ -39,8 +39,8 @@ def test_extract_net_shares_sigma_and_gives_fv_dim(caffe, tmp_path):
 
 
 def test_fv_vae_minus_has_no_classifier(caffe):
-    from fvvae.config import FVVAEConfig
-    from fvvae.nets import train_net
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import train_net
     text = str(train_net(caffe, FVVAEConfig(lambda3=0, source="x")))
     assert "SoftmaxWithLoss" not in text and "Silence" in text
 
@@ -67,7 +67,7 @@ def numpy_spp(fmap):
 
 
 def test_frame_descriptor_set_is_normalised_spp(caffe):
-    from fvvae.descriptors import frame_descriptor_count, frame_descriptor_set
+    from fvvae.trunks.descriptors import frame_descriptor_count, frame_descriptor_set
     assert frame_descriptor_count(7) == 50
     n = caffe.NetSpec()
     n.pool5 = caffe.layers.Input(shape=dict(dim=[2, 8, 7, 7]))
@@ -84,7 +84,7 @@ def test_frame_descriptor_set_is_normalised_spp(caffe):
 
 
 def test_image_descriptor_set_normalises_each_position(caffe):
-    from fvvae.descriptors import image_descriptor_set
+    from fvvae.trunks.descriptors import image_descriptor_set
     n = caffe.NetSpec()
     n.conv = caffe.layers.Input(shape=dict(dim=[1, 4, 3, 3]))
     n.flat, n.x = image_descriptor_set(caffe, n.conv)

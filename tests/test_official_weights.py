@@ -1,7 +1,7 @@
 """The authors' released weights import into a Caffe head that agrees with
 their extraction formula (the steps 2 to 5 of their README), evaluated here directly in NumPy
 from the .mat file. The weights come from a clone of fv-vae/fv-vae
-($FVVAE_OFFICIAL_DIR, fvvae.paths); without one these tests skip with the
+($FVVAE_OFFICIAL_DIR, fvvae.model.release_files); without one these tests skip with the
 reason, unless FVVAE_REQUIRE_OFFICIAL=1 (.ci/run) makes that a failure."""
 import os
 import subprocess
@@ -13,7 +13,7 @@ import pytest
 import scipy.io
 
 from conftest import ROOT
-from fvvae.paths import OfficialMissing, official_dir, official_example_images, official_weights
+from fvvae.model.release_files import OfficialMissing, official_dir, official_example_images, official_weights
 
 OFFICIAL = Path(official_dir())
 
@@ -112,7 +112,7 @@ def test_release_is_read_in_its_clone_layout(tmp_path, monkeypatch):
     mats = release_or_skip()
     images = official_example_images()
     assert len(images) == 10 and all(p.endswith(".jpg") for p in images)
-    from fvvae.preprocess import load_image
+    from fvvae.data.preprocess import load_image
     assert load_image(images[0], (240, 320), 224, (104.0, 117.0, 123.0)).shape == (3, 224, 224)
     clone = tmp_path / "fv-vae"
     (clone / "vae_models").mkdir(parents=True)

@@ -226,7 +226,7 @@ def test_changed_settings_rerun_what_they_change(tmp_path):
 
 
 def test_codebooks_fit_the_descriptors_there_are():
-    from fvvae.input_check import fit_codebooks
+    from fvvae.data.input_check import fit_codebooks
     assert fit_codebooks(128, 256, 100000) == (128, 256, [])
     fv, vlad, notes = fit_codebooks(128, 256, 2200)
     assert (fv, vlad) == (32, 32) and len(notes) == 2
@@ -260,7 +260,7 @@ def test_vectors_and_classifiers_to_take_away(tmp_path):
             assert list(b["ids"].asstr()[:]) == list(a["ids"].asstr()[:])
         with np.load(run / "eval" / ("%s_scores.npz" % name)) as z:
             want = z["scores"]
-        from fvvae.classifier import Classifier
+        from fvvae.evaluation.classifier import Classifier
         got, _, _ = Classifier(str(run / "eval" / ("%s_svm.npz" % name))).score_file(
             str(new / ("%s.h5" % name)))
         np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())

@@ -1,11 +1,11 @@
-"""The paired tests of the evidence (fvvae.paired) against independent
+"""The paired tests of the evidence (fvvae.evaluation.paired) against independent
 computations: SciPy's exact binomial test, Holm's procedure worked by hand,
 and known cases of the sign-flip and bootstrap."""
 import numpy as np
 import pytest
 from scipy import stats
 
-from fvvae import paired
+from fvvae.evaluation import paired
 
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick

@@ -18,15 +18,15 @@ from test_datasets import QUICK, script, table_rows
 
 @pytest.fixture(scope="module")
 def weights(caffe):
-    from fvvae.random_weights import cached
+    from fvvae.trunks.random_weights import cached
     return {t: cached(caffe, t) for t in ("vgg19_pool5", "vgg19_flow_pool5", "resnet152_res5c")}
 
 
 # ---- the random models ------------------------------------------------------
 
 def test_random_models_have_the_public_layers_and_keep_the_scale(caffe, weights, tmp_path):
-    from fvvae.random_weights import model_definition
-    from fvvae.trunks import check_weights, trunk_definition
+    from fvvae.trunks.random_weights import model_definition
+    from fvvae.trunks.zoo import check_weights, trunk_definition
     vgg, resnet = caffemodel_blobs(weights["vgg19_pool5"]), caffemodel_blobs(weights["resnet152_res5c"])
     # VGG_19: 16 convolutions and fc6/fc7 with the public file's shapes
     assert sum(1 for n in vgg if n.startswith("conv")) == 16
@@ -134,7 +134,7 @@ def test_cub200_defaults_vgg19_conv5_4_at_448_with_and_without_boxes(weights, tm
         rows = table_rows((folder / "REPORT.md").read_text())
         assert rows["FV-VAE"][-2].strip() == paper_fv_vae and rows["GA"][-3].strip() == "4096"
         assert all(math.isfinite(float(v["top1"])) for v in r.values())
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     # (streamed: the test stores are deleted chunk by chunk, the training sets kept)
     x, _ = DescriptorStore(str(out / "vgg19_conv5_4" / "activations" / "sets_train.lmdb"),
                            readonly=True).read(0)

@@ -50,7 +50,7 @@ def descriptors(tmp_path_factory):
 
 
 def test_descriptor_sets_from_embedded_trunk(descriptors):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     d, _ = descriptors
     store = DescriptorStore(str(d / "desc.lmdb"), readonly=True)
     assert len(store) == 10
@@ -123,7 +123,7 @@ def test_interrupted_extraction_resumes_without_loss_or_redo(descriptors, tmp_pa
     """A run stopped by an unreadable frame keeps its finished batches; after the
     frame is fixed, the re-run does only the rest, and the result equals an
     uninterrupted run's."""
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     d, _ = descriptors
     frames = sorted(FRAMES.glob("*.jpg"))
     work = tmp_path / "frames"
@@ -153,7 +153,7 @@ def test_interrupted_extraction_resumes_without_loss_or_redo(descriptors, tmp_pa
 
 
 def test_training_with_the_trunk_in_the_graph_keeps_it_frozen(caffe, descriptors, tmp_path):
-    from fvvae.trunks import embedded_trunk_files
+    from fvvae.trunks.zoo import embedded_trunk_files
     _, lst = descriptors
     run = tmp_path / "trunk_run"
     tool("make_nets.py", "--out", run, "--set", "channels=1024", "--set", "encoder=[64, 16]",
@@ -175,7 +175,7 @@ def test_training_with_the_trunk_in_the_graph_keeps_it_frozen(caffe, descriptors
 
 def test_same_seed_same_fv(caffe, descriptors, tmp_path):
     """Two trainings with the same seed give the same FVs (CPU)."""
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     d, _ = descriptors
     fvs = []
     for run in ("one", "two"):

@@ -25,7 +25,7 @@ from fvvae.testing.dataset_trees import ucf101_tree
 ARGS = ["--split", "1", "--stream", "rgb", "--trunk", "open_nsfw", "--frames", "3",
         "--no-ten-crop", "--", "--methods", "GA,FV,FV-VAE", "--iterations", "40",
         "--batch", "8", "--latent", "15", "--fv-size", "4", "--sample", "2000",
-        "--chunk", "2"]    # streamed two videos at a time (fvvae.streaming): kills land in chunks
+        "--chunk", "2"]    # streamed two videos at a time (fvvae.run.streaming): kills land in chunks
 
 
 def command(root, out):

@@ -40,7 +40,7 @@ def work(tmp_path_factory, caffe):
 
 
 def store_items(path):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     s = DescriptorStore(str(path), readonly=True)
     out = {i: (x, label) for i, x, label in s.items()}
     s.close()

@@ -74,7 +74,7 @@ def cluster(tmp_path):
 
 
 def test_sharded_extraction_as_a_slurm_job_array(cluster, tmp_path):
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     env, d = cluster
     lst = frame_list(tmp_path / "frames.txt")
     tool("extract_descriptors.py", "--trunk", "open_nsfw", "--list", lst,

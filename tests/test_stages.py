@@ -1,10 +1,10 @@
-"""fvvae.stages: a stage whose inputs changed starts from nothing; an
+"""fvvae.run.stages: a stage whose inputs changed starts from nothing; an
 interrupted one resumes what its tools left."""
 import os
 
 import pytest
 
-from fvvae.stages import Stages
+from fvvae.run.stages import Stages
 
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick

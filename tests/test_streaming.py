@@ -1,5 +1,5 @@
-"""Streaming per video (fvvae.streaming) and compact representation files
-(fvvae.features): the chunks hold whole videos, a streamed run writes the
+"""Streaming per video (fvvae.run.streaming) and compact representation files
+(fvvae.data.representations): the chunks hold whole videos, a streamed run writes the
 rows a run that keeps every store writes (up to float16), deletes each
 chunk's stores after it and keeps only the training sets, and the folded
 bilinear rows keep the full vectors' dot products."""
@@ -28,7 +28,7 @@ class Item:
 
 
 def test_chunks_hold_whole_videos_with_their_first_rows():
-    from fvvae.streaming import chunks
+    from fvvae.run.streaming import chunks
     items = [Item(g) for g in "aaabbcddddde"]          # five videos, 12 frames
     spans, rows = chunks(items, 2)
     assert rows == 5
@@ -45,7 +45,7 @@ def test_folded_bilinear_rows_keep_dot_products_and_norms():
     """BP's C x C matrix, its upper triangle with off-diagonals x sqrt(2): the
     same dot products as the full C^2 vectors, and so after compact_row (signed
     sqrt + L2 on the full row, then folded) the linear kernel of the SVM."""
-    from fvvae.features import compact_row, fold_symmetric
+    from fvvae.data.representations import compact_row, fold_symmetric
     rng = np.random.default_rng(0)
     mats = []
     for _ in range(4):
@@ -67,17 +67,17 @@ def test_folded_bilinear_rows_keep_dot_products_and_norms():
 
 
 def test_a_chunk_after_missing_rows_is_refused(tmp_path):
-    from fvvae import features
+    from fvvae.data import representations
     path = str(tmp_path / "x.h5")
-    with features.create(path, 6, 4) as f:
-        features.write_row(f, 0, "v0", 0, np.ones(4, np.float32))
-        assert features.rows_to_skip(f, path, 0, 3) == 1
-        assert features.rows_to_skip(f, path, 1, 3) == 0
-    f = features.create(path, 6, 4)
+    with representations.create(path, 6, 4) as f:
+        representations.write_row(f, 0, "v0", 0, np.ones(4, np.float32))
+        assert representations.rows_to_skip(f, path, 0, 3) == 1
+        assert representations.rows_to_skip(f, path, 1, 3) == 0
+    f = representations.create(path, 6, 4)
     with pytest.raises(ValueError, match=r"x\.h5: rows 3\.\.5 come next, but only its first 1"):
-        features.rows_to_skip(f, path, 3, 3)
+        representations.rows_to_skip(f, path, 3, 3)
     with pytest.raises(ValueError, match="holds .* features, this run makes .*compact"):
-        features.create(path, 6, 4, compact=True)
+        representations.create(path, 6, 4, compact=True)
 
 
 def lists(folder):
@@ -147,7 +147,7 @@ def rep_files(run):
 
 
 def test_streamed_rows_equal_the_rows_of_a_run_that_keeps_every_store(runs):
-    from fvvae.features import fold_symmetric
+    from fvvae.data.representations import fold_symmetric
     folder, _ = runs
     kept, streamed = rep_files(folder / "kept"), rep_files(folder / "streamed")
     assert kept.keys() == streamed.keys() and len(kept) == 16   # 8 methods x 2 splits
@@ -218,7 +218,7 @@ def test_sharded_streamed_run_equals_the_single_machine_run(runs):
     report. A shard refuses to start before the stages it needs, a merge
     names the shards not done; the rows and the kept training sets equal the
     single machine's, and the shards' folders go after the merge."""
-    from fvvae.descriptor_store import DescriptorStore
+    from fvvae.data.descriptor_store import DescriptorStore
     folder, _ = runs
     train, test = folder / "train.txt", folder / "test.txt"
     out = folder / "sharded"
@@ -280,11 +280,11 @@ def test_run_tools_runs_jobs_in_one_process_and_stops_at_a_failing_one(tmp_path)
     assert "none.h5.shard-0-of-1: shard missing" in res.stderr
     assert "run_tools: merge_shards.py failed (job 1 of 1)" in res.stderr
     assert not (tmp_path / "jobs.json.seconds").exists()
-    from fvvae import features
+    from fvvae.data import representations
     part = str(tmp_path / "x.h5.shard-0-of-1")
-    with features.create(part, 2, 3, compact=True) as f:
+    with representations.create(part, 2, 3, compact=True) as f:
         for r in range(2):
-            features.write_row(f, r, "v%d" % r, r, np.arange(3.0) + r)
+            representations.write_row(f, r, "v%d" % r, r, np.arange(3.0) + r)
     jobs.write_text('[["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]], '
                     '["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]]]'
                     % ((tmp_path / "x.h5",) * 2))
@@ -307,13 +307,13 @@ def test_run_tools_plan_runs_chunks_deletes_their_stores_and_finds_open_files(tm
     a deleted chunk that the process still holds is found."""
     import importlib.util
     import json
-    from fvvae import features
+    from fvvae.data import representations
     chunks = []
     for c in range(2):
         work = tmp_path / ("chunk-%d" % c)
         work.mkdir()
-        with features.create(str(work / "x.h5.shard-0-of-1"), 1, 3) as f:
-            features.write_row(f, 0, "v%d" % c, c, np.arange(3.0) + c)
+        with representations.create(str(work / "x.h5.shard-0-of-1"), 1, 3) as f:
+            representations.write_row(f, 0, "v%d" % c, c, np.arange(3.0) + c)
         chunks.append({"work": str(work), "jobs": [
             ["merge", "merge_shards.py", ["--kind", "h5", "--out", str(work / "x.h5"),
                                           "--shards", "1"]],
@@ -321,8 +321,8 @@ def test_run_tools_plan_runs_chunks_deletes_their_stores_and_finds_open_files(tm
                                          "--shards", "1"]]]})
     # the second job of each chunk reads a part outside the chunk: made here
     for c in range(2):
-        with features.create(str(tmp_path / ("c%d.h5.shard-0-of-1" % c)), 1, 3) as f:
-            features.write_row(f, 0, "w%d" % c, c, np.ones(3))
+        with representations.create(str(tmp_path / ("c%d.h5.shard-0-of-1" % c)), 1, 3) as f:
+            representations.write_row(f, 0, "w%d" % c, c, np.ones(3))
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"desc": "test", "chunks": chunks}))
     res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(plan)],
@@ -351,7 +351,7 @@ def test_run_tools_plan_runs_chunks_deletes_their_stores_and_finds_open_files(tm
 
 def test_netcache_reuses_a_net_until_its_definition_or_weights_change(tmp_path):
     import caffe
-    from fvvae import netcache
+    from fvvae.trunks import netcache
     proto = tmp_path / "n.prototxt"
     proto.write_text('input: "data" input_shape { dim: 1 dim: 4 }\n'
                      'layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" '

@@ -4,8 +4,8 @@ are named."""
 import numpy as np
 import pytest
 
-from fvvae.svm import (KernelMapOneVsAll, LiblinearOneVsAll, check_classes, check_features,
-                       linear_kernel, normalize_rows)
+from fvvae.data.representations import check_features, normalize_rows
+from fvvae.evaluation.svm import KernelMapOneVsAll, LiblinearOneVsAll, check_classes, linear_kernel
 
 
 pytestmark = pytest.mark.quick     # scripts/test.sh --quick
@@ -72,18 +72,18 @@ def test_bad_inputs_are_named():
 
 
 def test_classify_with_training_rows_in_memory_takes_the_streamed_decisions(tmp_path):
-    """fvvae.evaluation.classify's kernel path: the training rows held in
+    """fvvae.evaluation.classify.classify's kernel path: the training rows held in
     memory with float32 products (the default) against both sides streamed
     from disk in float64, and against liblinear on the rows: same decisions,
     on compact files as the protocol writes them."""
-    from fvvae import features
-    from fvvae.evaluation import classify
+    from fvvae.data import representations
+    from fvvae.evaluation.classify import classify
     xtr, ytr, xte, yte, classes = problem(4, n_train=300, n_test=300, dims=3000)
     for name, x, y in (("train", xtr, ytr), ("test", xte, yte)):
-        with features.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
+        with representations.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
                              compact=True) as f:
             for r in range(len(y)):
-                features.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)  # sqrt undoes it
+                representations.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)  # sqrt undoes it
     args = (str(tmp_path / "train.h5"), str(tmp_path / "test.h5"), classes, "kernel")
     s_mem, labels, _ = classify(*args, block=64)
     s_disk, _, _ = classify(*args, block=64, memory=0)
@@ -96,17 +96,18 @@ def test_classify_with_training_rows_in_memory_takes_the_streamed_decisions(tmp_
 
 
 def test_saved_svms_score_as_the_evaluation(tmp_path):
-    """Each SVM path's (W, b) (fvvae.classifier: the kernel path's SVMs folded
+    """Each SVM path's (W, b) (fvvae.evaluation.classifier: the kernel path's SVMs folded
     onto the training rows) gives the evaluation's scores on the test rows,
     read back from the saved file."""
-    from fvvae import classifier, features
-    from fvvae.evaluation import classify
+    from fvvae.evaluation import classifier
+    from fvvae.data import representations
+    from fvvae.evaluation.classify import classify
     xtr, ytr, xte, yte, classes = problem(4, n_train=200, n_test=100, dims=1500)
     for name, x, y in (("train", xtr, ytr), ("test", xte, yte)):
-        with features.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
+        with representations.create(str(tmp_path / ("%s.h5" % name)), len(y), x.shape[1],
                              compact=True) as f:
             for r in range(len(y)):
-                features.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)
+                representations.write_row(f, r, "%s%d" % (name, r), y[r], x[r] ** 2)
     files = (str(tmp_path / "train.h5"), str(tmp_path / "test.h5"))
     for solver, memory in (("kernel", 4 << 30), ("kernel", 0), ("linear", 0)):
         scores, _, info = classify(*files, classes, solver, block=64, memory=memory)

@@ -1,5 +1,5 @@
 """Training that meets a NaN or Inf loss stops with a message naming the
-iteration, and keeps the last good snapshot (fvvae.training.train_with_guard,
+iteration, and keeps the last good snapshot (fvvae.model.training.train_with_guard,
 which every pipeline's `caffe train` goes through)."""
 import re
 
@@ -10,7 +10,7 @@ from small_fvvae import make_descriptor_sets, train_net
 
 
 def test_nan_loss_stops_training_and_keeps_the_last_good_snapshot(caffe, tmp_path):
-    from fvvae.training import train_with_guard
+    from fvvae.model.training import train_with_guard
     h5 = tmp_path / "sets.h5"
     make_descriptor_sets(h5)
     (tmp_path / "train.txt").write_text(str(h5) + "\n")
@@ -54,9 +54,9 @@ def test_resumed_training_equals_uninterrupted_training(caffe, tmp_path, shuffle
     import os
     import subprocess
     import numpy as np
-    from fvvae.config import FVVAEConfig
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.nets import solver_text, train_net
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.data.descriptor_store import DescriptorStore
+    from fvvae.model.nets import solver_text, train_net
     rng = np.random.default_rng(0)
     # a class-sorted list, written in list order or in one seeded order (the protocol's)
     store = DescriptorStore(str(tmp_path / "sets.lmdb"), shuffle=shuffle)

@@ -15,7 +15,7 @@ from conftest import ROOT, input_layers
     ("resnet152_res5c", "res5c", (1, 2048, 7, 7)),
 ])
 def test_committed_trunk_definitions_are_current(caffe, name, blob, shape):
-    from fvvae.trunks import trunk_definition
+    from fvvae.trunks.zoo import trunk_definition
     path = ROOT / "prototxt" / "trunks" / (name + ".prototxt")
     body = path.read_text().split("\n", 1)[1]
     assert body == trunk_definition(caffe, name), "run tools/make_trunks.py"
@@ -34,7 +34,7 @@ def test_resnet152_has_the_public_model_layer_names(caffe):
 
 
 def test_check_weights_names_file_layer_and_shapes(caffe, tmp_path):
-    from fvvae.trunks import check_weights
+    from fvvae.trunks.zoo import check_weights
     small = tmp_path / "a.prototxt"
     small.write_text(input_layers(data=(1, 3, 8, 8))
                      + 'layer { name: "conv1" type: "Convolution" bottom: "data" top: "c" '
@@ -53,7 +53,7 @@ def test_check_weights_names_file_layer_and_shapes(caffe, tmp_path):
 
 
 def test_missing_user_weights_are_explained(monkeypatch):
-    from fvvae.trunks import trunk_weights
+    from fvvae.trunks.zoo import trunk_weights
     monkeypatch.delenv("FVVAE_VGG19_WEIGHTS", raising=False)
     with pytest.raises(FileNotFoundError) as e:
         trunk_weights("vgg19_pool5")

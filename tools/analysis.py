@@ -17,5 +17,5 @@ import sys
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 if __name__ == "__main__":
-    from fvvae.demo import main
+    from fvvae.run.demo import main
     main(sys.argv[1:] + ["--analysis"])

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """From frames to the authors' FV-VAE Fisher Vectors with their released
-weights, in one command (fvvae/authors_route.py): raw FVs (eq. 11, a
+weights, in one command (fvvae/model/authors_route.py): raw FVs (eq. 11, a
 video's frames averaged) and the FVs normalised as normalize_raw_fv.m does.
 
     .venv/bin/python tools/authors_fv.py \
@@ -44,9 +44,9 @@ def main(argv=None):
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.authors_route import AuthorsRoute, write_normalized
-    from fvvae.device import exit_unless_gpu
-    from fvvae.image_list import read_list
+    from fvvae.model.authors_route import AuthorsRoute, write_normalized
+    from fvvae.trunks.device import exit_unless_gpu
+    from fvvae.data.image_list import read_list
     exit_unless_gpu(ap, args.gpu, "authors_fv")
     try:
         lists = [read_list(args.list, args.root)]
@@ -56,7 +56,7 @@ def main(argv=None):
                              args.any_mat, args.gpu)
     except (OSError, ValueError) as e:
         ap.exit(2, "authors_fv: %s\n" % e)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(os.path.join(args.out, "authors_fv.log"), "authors_fv")
     log.info("mat %s (norm_scale %g), trunk %s, list %s, fim list %s", args.mat,
              route.weights.norm_scale, route.trunk_weights, args.list, args.fim_list)

@@ -13,10 +13,10 @@ video: the mean of its frames' representations. FV's GMM and VLAD's centres
 are fitted on training descriptors only and saved in OUT/METHOD_codebook.npz.
 Resumable: finished rows are kept.
 
-Streaming (fvvae.protocol, chunks of whole videos): `--only train` writes the
+Streaming (fvvae.run.protocol, chunks of whole videos): `--only train` writes the
 training rows (and fits the codebook); `--only test --test CHUNK_STORE
 --test-out FILE` encodes one chunk's test rows with the saved codebook.
---compact stores rows normalised in float16 (fvvae.features).
+--compact stores rows normalised in float16 (fvvae.data.representations).
 """
 import argparse
 import os
@@ -25,7 +25,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.encodings import DEFAULT_SIZE, METHODS, SOURCE
+    from fvvae.baselines import DEFAULT_SIZE, METHODS, SOURCE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--method", required=True, choices=METHODS)
     ap.add_argument("--train", help="training store (LMDB)")
@@ -39,7 +39,7 @@ def main(argv=None):
     ap.add_argument("--rows-total", type=int,
                     help="streaming: the rows of the whole output file (default this run's)")
     ap.add_argument("--compact", action="store_true",
-                    help="rows stored as the classifier reads them, float16 (fvvae.features)")
+                    help="rows stored as the classifier reads them, float16 (fvvae.data.representations)")
     ap.add_argument("--train-list", help="image list of --train, for per-video rows")
     ap.add_argument("--test-list", help="image list of --test")
     ap.add_argument("--root", default="")
@@ -57,14 +57,14 @@ def main(argv=None):
             ap.error("--%s is required%s" % (split, " with --only %s" % split if args.only else ""))
     import numpy as np
     from tqdm import tqdm
-    from fvvae import features
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.encodings import encode, fit_codebook, fit_pca, sample_descriptors
-    from fvvae.fisher import groups_of
-    from fvvae.image_list import read_list
+    from fvvae.data import representations
+    from fvvae.data.descriptor_store import DescriptorStore
+    from fvvae.baselines import encode, fit_codebook, fit_pca, sample_descriptors
+    from fvvae.model.fisher import groups_of
+    from fvvae.data.image_list import read_list
 
     os.makedirs(args.out, exist_ok=True)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(os.path.join(args.out, "encode.log"), "encode")
     try:
         stores, opened = {}, {}
@@ -139,9 +139,9 @@ def main(argv=None):
                 or os.path.join(args.out, "%s_%s.h5" % (args.method, split)))
         offset = args.row_offset
         try:
-            h5 = features.create(path, args.rows_total or offset + len(groups), first.size,
+            h5 = representations.create(path, args.rows_total or offset + len(groups), first.size,
                                  compact=args.compact, symmetric=args.method == "bp")
-            skip = features.rows_to_skip(h5, path, offset, len(groups))
+            skip = representations.rows_to_skip(h5, path, offset, len(groups))
         except (OSError, ValueError) as e:
             ap.exit(2, "encode: %s\n" % e)
         with h5:
@@ -157,7 +157,7 @@ def main(argv=None):
                         total += encode(args.method, x, codebook)
                     except ValueError as e:
                         ap.exit(2, "encode: %s item %d: %s\n" % (store.path, i, e))
-                features.write_row(h5, row, key, label,
+                representations.write_row(h5, row, key, label,
                                    (total / len(indices)).astype(np.float32))
         log.info("%s %s: %d rows of %d dims in %s", args.method, split, len(groups),
                  first.size, path)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Vectors of new items from a finished run, and its classifiers' verdicts
-(fvvae/takeaway.py): the run's trunk and preprocessing, each method's own
+(fvvae/run/takeaway.py): the run's trunk and preprocessing, each method's own
 model (FV-VAE's extract net and FIM, the baselines' codebooks), its SVMs.
 
     .venv/bin/python tools/encode_items.py --run runs/folder_my_photos/open_nsfw \
@@ -25,8 +25,8 @@ def main(argv=None):
     ap.add_argument("--methods", help="comma-separated (default: every method of the run)")
     ap.add_argument("--no-predict", action="store_true")
     args = ap.parse_args(argv)
-    from fvvae.protocol import ProtocolError
-    from fvvae.takeaway import FinishedRun
+    from fvvae.run.protocol import ProtocolError
+    from fvvae.run.takeaway import FinishedRun
     try:
         run = FinishedRun(args.run)
         files = run.encode_items(args.items, args.out, args.methods and [
@@ -36,7 +36,7 @@ def main(argv=None):
     print("vectors: %s" % os.path.join(args.out, "vectors.h5"))
     if args.no_predict:
         return
-    from fvvae.classifier import write_predictions
+    from fvvae.evaluation.classifier import write_predictions
     for name, path in files.items():
         try:
             msg = write_predictions(run.classifier(name), path, os.path.join(

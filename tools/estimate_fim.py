@@ -29,11 +29,11 @@ def main(argv=None):
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.device import exit_unless_gpu
+    from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "estimate_fim")
     import numpy as np
     from tqdm import tqdm
-    from fvvae.fisher import fim_scale, group_fvs, open_extraction
+    from fvvae.model.fisher import fim_scale, group_fvs, open_extraction
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
@@ -41,7 +41,7 @@ def main(argv=None):
                                              cached=False)     # it writes the FIM into the net
     except (OSError, ValueError) as e:
         ap.exit(2, "estimate_fim: %s\n" % e)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(args.out + ".log", "estimate_fim")
     net.params["fv"][1].data[...] = 1.0          # raw FVs: no scale yet
     dim = net.params["fv"][1].data.size

@@ -33,14 +33,14 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     import numpy as np
-    from fvvae import metrics
-    from fvvae.evaluation import classify, write_details, write_results
+    from fvvae.evaluation import metrics
+    from fvvae.evaluation.classify import classify, write_details, write_results
 
     if not args.run and not args.scores:
         ap.error("give at least one --run or --scores")
     names = None
     if args.class_names:        # read (and the count checked) before any SVM trains
-        from fvvae.input_check import InputError, read_class_names
+        from fvvae.data.input_check import InputError, read_class_names
         try:
             names = read_class_names(args.class_names)
         except InputError as e:
@@ -50,7 +50,7 @@ def main(argv=None):
                     % (args.class_names, len(names), args.classes))
         args.classes = len(names)
     os.makedirs(args.out, exist_ok=True)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(os.path.join(args.out, "evaluate.log"), "evaluate")
     results, scored, trained = [], {}, {}
     for name, train, test in args.run:
@@ -95,7 +95,7 @@ def main(argv=None):
         if classes != {len(names)}:
             ap.exit(2, "evaluate: %s names %d classes, the scores have %s\n" % (
                 args.class_names, len(names), " / ".join(str(c) for c in sorted(classes))))
-    from fvvae import classifier
+    from fvvae.evaluation import classifier
     for name, (scores, labels, ids) in scored.items():
         write_details(args.out, name.replace("/", "_"), scores, labels,
                       ids if ids is not None else [], scores.shape[1], names)

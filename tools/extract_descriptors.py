@@ -12,6 +12,8 @@ and each batch is committed at once. Progress on the terminal, log in OUT.log.
 import argparse
 import os
 
+from fvvae.files import atomic
+
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 
@@ -33,7 +35,7 @@ def main(argv=None):
                     help="caffe (default): OpenCV bilinear resize without antialiasing, as "
                     "Caffe's ImageData and the authors' training, and the trunk's mean; "
                     "authors: the authors' extraction code, MATLAB imresize bilinear "
-                    "(antialiased) and the mean 104 / 117 / 123 (fvvae.preprocess)")
+                    "(antialiased) and the mean 104 / 117 / 123 (fvvae.data.preprocess)")
     ap.add_argument("--norm-scale", type=float, default=158.0,
                     help="frame mode: the whole-map L2 norm after normalisation (authors: 158)")
     ap.add_argument("--maps", help="also store the raw activation maps (C x H x W) in this "
@@ -45,7 +47,7 @@ def main(argv=None):
                          "Caffe's Data layer reads in key order, and lists are sorted by class)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--workers", type=int, help="threads reading and resizing the next "
-                    "batches' images while the net runs (fvvae.loader; default the cores, "
+                    "batches' images while the net runs (fvvae.data.loader; default the cores, "
                     "at most 8)")
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     ap.add_argument("--shard", help="i/N: only the i-th of N contiguous blocks of the list, "
@@ -54,7 +56,7 @@ def main(argv=None):
     ap.add_argument("--items", metavar="START:END",
                     help="only the list's items START..END-1, into OUT as named (keys stay "
                     "the list's indices): a chunk of whole videos when streaming "
-                    "(fvvae.protocol), or a shuffled training store written chunk by chunk")
+                    "(fvvae.run.protocol), or a shuffled training store written chunk by chunk")
     args = ap.parse_args(argv)
     if args.items and args.shard:
         ap.error("--items and --shard exclude each other")
@@ -62,14 +64,14 @@ def main(argv=None):
     import caffe
     import numpy as np
     from tqdm import tqdm
-    from fvvae.device import exit_unless_gpu, use
+    from fvvae.trunks.device import exit_unless_gpu, use
     exit_unless_gpu(ap, args.gpu, "extract_descriptors")
-    from fvvae.descriptor_store import DescriptorStore
-    from fvvae.descriptors import descriptor_net_text
-    from fvvae.image_list import read_list
-    from fvvae.loader import default_workers, flow_loader, image_loader
-    from fvvae.preprocess import preprocessing
-    from fvvae.trunks import (TRUNKS, default_resize, ga_input, ga_trunk,
+    from fvvae.data.descriptor_store import DescriptorStore
+    from fvvae.trunks.descriptors import descriptor_net_text
+    from fvvae.data.image_list import read_list
+    from fvvae.data.loader import default_workers, flow_loader, image_loader
+    from fvvae.data.preprocess import preprocessing
+    from fvvae.trunks.zoo import (TRUNKS, default_resize, ga_input, ga_trunk,
                               global_layers, trunk_definition, trunk_weights)
 
     if args.trunk not in TRUNKS:
@@ -84,7 +86,7 @@ def main(argv=None):
         weights = trunk_weights(args.trunk, args.weights)
         shard = block_of = None
         if args.shard:
-            from fvvae.shards import block, parse_shard, shard_path
+            from fvvae.run.shards import block, parse_shard, shard_path
             shard = parse_shard(args.shard)
             block_of = block(len(items), *shard)
             if block_of[0] == block_of[1]:
@@ -106,19 +108,18 @@ def main(argv=None):
         ap.exit(2, "extract_descriptors: %s\n" % e)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(args.out.rstrip("/") + ".log", "extract_descriptors")
     use(caffe, args.gpu, "extract_descriptors")
 
     # GA in the same pass when the trunk's own head gives it; else (VGG_19
-    # conv5_4 at 448) a second pass at the GA trunk's input (fvvae.trunks.ga_input)
+    # conv5_4 at 448) a second pass at the GA trunk's input (fvvae.trunks.zoo.ga_input)
     ga_pass = bool(args.global_out) and ga_trunk(trunk) is not trunk
     net_path = args.out.rstrip("/") + ".prototxt"
-    with open(net_path + ".tmp", "w") as f:
+    with atomic(net_path) as f:
         f.write(descriptor_net_text(caffe, trunk_definition(caffe, args.trunk), trunk, mode,
                                     args.norm_scale,
                                     with_global=bool(args.global_out) and not ga_pass))
-    os.replace(net_path + ".tmp", net_path)
     ga_net = None
     if ga_pass:
         from caffe.proto import caffe_pb2
@@ -128,10 +129,9 @@ def main(argv=None):
         text_format.Merge(trunk_definition(caffe, gt.name), ga_def)
         ga_def.layer.extend(global_layers(caffe, gt)[0].layer)
         ga_path = args.global_out.rstrip("/") + ".prototxt"
-        with open(ga_path + ".tmp", "w") as f:
+        with atomic(ga_path) as f:
             f.write(text_format.MessageToString(ga_def))
-        os.replace(ga_path + ".tmp", ga_path)
-    from fvvae import netcache      # loaded once a process (tools/run_tools.py plans)
+    from fvvae.trunks import netcache      # loaded once a process (tools/run_tools.py plans)
     try:
         netcache.check_weights(caffe, net_path, weights)
         if ga_pass:
@@ -193,7 +193,7 @@ def main(argv=None):
                 try:
                     s.put_batch(batch, source.blobs[name].data, labels)
                 except Exception as e:        # lmdb.Error or OSError
-                    from fvvae import diskspace
+                    from fvvae.data import diskspace
                     # a Datum float costs 4 bytes (packed float_data)
                     per_item = sum(4 * n.blobs[b].data[0].size + 64 for _, n, b in outputs)
                     if not diskspace.is_disk_full(e, s.path, 2 * per_item * len(batch)):

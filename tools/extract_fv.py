@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Extracts one FV per image, or per video (the mean of its frames' FVs), from
 cached descriptor sets with a trained FV-VAE extract net, into a
-representation file (fvvae/features.py): `features` (rows x C(K+1), as the net
+representation file (fvvae/data/representations.py): `features` (rows x C(K+1), as the net
 gives them, FIM-scaled), `labels`, `ids`, and unless --no-normalize
 `features_normalized` (signed square root, then L2). The attribute
 `flatten_order` says where element [c, k] of the C x (K+1) FV lies in a row
-(c*(K+1)+k; the authors' MATLAB code's is k*C+c: fvvae.fisher.to_authors_order).
+(c*(K+1)+k; the authors' MATLAB code's is k*C+c: fvvae.model.fisher.to_authors_order).
 
     .venv/bin/python tools/extract_fv.py --net OUT/extract.prototxt \
         --weights OUT/fv_vae_fim.caffemodel --source OUT/descriptors_test.lmdb \
@@ -32,7 +32,7 @@ def main(argv=None):
                     help="keep only the raw (FIM-scaled) FVs")
     ap.add_argument("--compact", action="store_true",
                     help="store each FV as the classifier reads it: signed sqrt + L2, float16 "
-                    "(fvvae.features; half the bytes; implies --no-normalize)")
+                    "(fvvae.data.representations; half the bytes; implies --no-normalize)")
     ap.add_argument("--row-offset", type=int, default=0,
                     help="streaming: this chunk's rows go from this row of --out")
     ap.add_argument("--rows-total", type=int,
@@ -44,34 +44,34 @@ def main(argv=None):
                     "combines them")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.device import exit_unless_gpu
+    from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "extract_fv")
     import numpy as np
     from tqdm import tqdm
-    from fvvae import features
-    from fvvae.fisher import group_fvs, open_extraction, record_flatten_order
+    from fvvae.data import representations
+    from fvvae.model.fisher import group_fvs, open_extraction, record_flatten_order
 
     try:
         net, store, groups = open_extraction(caffe, args.net, args.weights, args.source,
                                              args.list, args.root, args.gpu, "extract_fv")
         if args.shard:
             from collections import OrderedDict
-            from fvvae.shards import block, parse_shard, shard_path
+            from fvvae.run.shards import block, parse_shard, shard_path
             shard = parse_shard(args.shard)
             start, end = block(len(groups), *shard)
             groups = OrderedDict(list(groups.items())[start:end])
             args.out = shard_path(args.out, *shard)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
-    from fvvae.toollog import log_to
+    from fvvae.run.toollog import log_to
     log = log_to(args.out + ".log", "extract_fv")
     dim = net.params["fv"][1].data.size
     rows, offset = len(groups), args.row_offset
     try:
-        h5 = features.create(args.out, args.rows_total or offset + rows, dim,
+        h5 = representations.create(args.out, args.rows_total or offset + rows, dim,
                              compact=args.compact,
                              with_normalized=not (args.no_normalize or args.compact))
-        skip = features.rows_to_skip(h5, args.out, offset, rows)
+        skip = representations.rows_to_skip(h5, args.out, offset, rows)
     except (OSError, ValueError) as e:
         ap.exit(2, "extract_fv: %s\n" % e)
     record_flatten_order(h5, net.blobs["data"].data.shape[1], dim)
@@ -80,7 +80,7 @@ def main(argv=None):
         for row, (key, label, fv) in enumerate(
                 tqdm(group_fvs(net, store, groups, args.batch, skip=skip), total=rows,
                      initial=skip, desc="FV", unit="row"), start=offset + skip):
-            features.write_row(h5, row, key, label, fv)
+            representations.write_row(h5, row, key, label, fv)
     msg = "%d FVs of dimension %d in %s" % (rows, dim, args.out)
     log.info(msg)
     print(msg)

@@ -30,11 +30,11 @@ def main(argv=None):
     ap.add_argument("--gpu", type=int, help="GPU id (CPU when absent)")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae import finetune
-    from fvvae.device import exit_unless_gpu
+    from fvvae.model import finetune
+    from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "finetune_trunk")
-    from fvvae.image_list import read_list
-    from fvvae.trunks import TRUNKS, finetune_input, trunk_weights
+    from fvvae.data.image_list import read_list
+    from fvvae.trunks.zoo import TRUNKS, finetune_input, trunk_weights
     if args.trunk not in TRUNKS:
         ap.exit(2, "finetune_trunk: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
     t = TRUNKS[args.trunk]
@@ -50,7 +50,7 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         ap.exit(2, "finetune_trunk: %s\n" % e)
     if not os.path.exists(final):
-        from fvvae.training import train_with_guard
+        from fvvae.model.training import train_with_guard
         try:
             train_with_guard(solver, os.path.join(args.out, "snapshots"), args.iterations,
                              os.path.join(args.out, "finetune.log"), weights=weights,

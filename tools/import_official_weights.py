@@ -4,7 +4,7 @@ extraction head: DIR/deploy.prototxt (input blob `pool5`, N x 512 x 7 x 7),
 DIR/extract.prototxt (input blob `data`, descriptor sets N x 512 x 1 x 50:
 the net for tools/extract_fv.py) and DIR/weights.caffemodel for both; output
 blob `fv` (the raw FV, N x 131,584). The .mat's SHA-256 must be one of the
-release's (fvvae.paths) unless --any-mat. From frames to FVs in one command:
+release's (fvvae.model.release_files) unless --any-mat. From frames to FVs in one command:
 tools/authors_fv.py.
 
     .venv/bin/python tools/import_official_weights.py \
@@ -25,8 +25,8 @@ def main(argv=None):
                     help="accept a .mat that is not one of the released files (your own)")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.official import load_official_mat, write_official_head
-    from fvvae.paths import check_release_mat
+    from fvvae.model.official import load_official_mat, write_official_head
+    from fvvae.model.release_files import check_release_mat
     try:
         if not args.any_mat:
             check_release_mat(args.mat)

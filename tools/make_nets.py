@@ -10,11 +10,13 @@ Writes OUT/train.prototxt, OUT/extract.prototxt, OUT/solver.prototxt and
 OUT/config.yaml (the resolved config) and, when the config names a trunk (or
 with --trunk), OUT/train_with_trunk.prototxt and its solver; then train with
 `.venv/bin/caffe train -solver OUT/solver.prototxt`. --experiment NAME reads
-prototxt/configs/NAME.yaml and writes prototxt/NAME/ (fvvae/experiments.py),
+prototxt/configs/NAME.yaml and writes prototxt/NAME/ (fvvae/model/experiments.py),
 its `{root}` paths under --root (default $FVVAE_RUNS, else `runs`).
 """
 import argparse
 import os
+
+from fvvae.files import atomic
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -23,16 +25,15 @@ def write_files(out, files):
     os.makedirs(out, exist_ok=True)
     for name, text in files.items():
         path = os.path.join(out, name)
-        with open(path + ".tmp", "w") as f:
+        with atomic(path) as f:
             f.write(text)
-        os.replace(path + ".tmp", path)
         print("wrote", path)
 
 
 def main(argv=None):
-    from fvvae.experiments import BY_NAME, CONFIGS, ROOT, default_root
+    from fvvae.model.experiments import BY_NAME, CONFIGS, ROOT, default_root
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--config", help="YAML config (keys: see fvvae/config.py)")
+    ap.add_argument("--config", help="YAML config (keys: see fvvae/model/config.py)")
     ap.add_argument("--experiment", choices=sorted(BY_NAME),
                     help="prototxt/configs/NAME.yaml, written to prototxt/NAME/ unless --out")
     ap.add_argument("--all", action="store_true", help="every experiment into prototxt/NAME/")
@@ -52,8 +53,8 @@ def main(argv=None):
     ap.add_argument("--mode", choices=("frame", "image"), help="descriptor sets of the trunk net")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.config import load_config
-    from fvvae.experiments import draw, experiment_files
+    from fvvae.model.config import load_config
+    from fvvae.model.experiments import draw, experiment_files
     jobs = []
     if args.all or args.experiment:
         names = sorted(BY_NAME) if args.all else [args.experiment]
@@ -76,8 +77,8 @@ def main(argv=None):
             ap.exit(2, "make_nets: source %s does not exist (make it with "
                        "tools/extract_descriptors.py)\n" % cfg.source)
         if args.trunk:
-            from fvvae.image_list import imagedata_lines, read_list
-            from fvvae.trunks import TRUNKS
+            from fvvae.data.image_list import imagedata_lines, read_list
+            from fvvae.trunks.zoo import TRUNKS
             if args.trunk not in TRUNKS or not args.trunk_list:
                 ap.exit(2, "make_nets: --trunk takes one of %s and needs --trunk-list\n"
                         % ", ".join(TRUNKS))

@@ -19,12 +19,12 @@ def main(argv=None):
     ap.add_argument("--shards", type=int, required=True)
     ap.add_argument("--list", help="lmdb: the list extracted, to check every item is there")
     args = ap.parse_args(argv)
-    from fvvae import shards
+    from fvvae.run import shards
     try:
         if args.kind == "lmdb":
             expected = None
             if args.list:
-                from fvvae.image_list import read_list
+                from fvvae.data.image_list import read_list
                 expected = len(read_list(args.list, check_files=False))
             n = shards.merge_stores(args.out, args.shards, expected)
         else:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Scores new items with a finished run's SVMs (fvvae/classifier.py): the
+"""Scores new items with a finished run's SVMs (fvvae/evaluation/classifier.py): the
 rows of a representation file (made as the run made its files: tools/encode_items.py)
 against eval/NAME_svm.npz, written as a CSV of each item's top classes.
 
@@ -21,7 +21,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="CSV to write")
     ap.add_argument("--top", type=int, default=3)
     args = ap.parse_args(argv)
-    from fvvae.classifier import Classifier, write_predictions
+    from fvvae.evaluation.classifier import Classifier, write_predictions
     try:
         print(write_predictions(Classifier(args.svm), args.features, args.out, args.top))
     except (OSError, ValueError) as e:

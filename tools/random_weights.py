@@ -2,7 +2,7 @@
 """Writes a caffemodel of random weights with the layer names and blob shapes
 of a public trunk's model (VGG_19 with fc6/fc7, its flow twin, ResNet_152
 with its BatchNorm/Scale blobs), scaled so activations keep their scale
-through the depth (fvvae/random_weights.py): for tests and `caffe time`
+through the depth (fvvae/trunks/random_weights.py): for tests and `caffe time`
 without the real files.
 
     .venv/bin/python tools/random_weights.py --trunk vgg19_conv5_4 --out vgg19_random.caffemodel
@@ -17,7 +17,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.random_weights import FOR_TRUNK
+    from fvvae.trunks.random_weights import FOR_TRUNK
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trunk", required=True, choices=sorted(FOR_TRUNK),
                     help="the trunk the weights are for (vgg19_pool5 and vgg19_conv5_4 share "
@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("--show-scales", action="store_true")
     args = ap.parse_args(argv)
     import caffe
-    from fvvae.random_weights import write
+    from fvvae.trunks.random_weights import write
     scales = write(caffe, FOR_TRUNK[args.trunk], args.out, args.seed)
     if args.show_scales:
         for name, std in scales.items():

@@ -24,7 +24,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.protocol import ORDER, REPORT_ORDER, ProtocolSettings
+    from fvvae.run.protocol import ORDER, REPORT_ORDER, ProtocolSettings
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-list", required=True)
@@ -37,7 +37,7 @@ def main(argv=None):
     ap.add_argument("--preprocess", default="caffe", choices=("caffe", "authors"),
                     help="caffe (default): OpenCV resize, the trunk's mean (Caffe's ImageData, "
                     "the authors' training); authors: their extraction code's MATLAB imresize "
-                    "and mean 104/117/123 (fvvae.preprocess)")
+                    "and mean 104/117/123 (fvvae.data.preprocess)")
     ap.add_argument("--classes", type=int, help="default: --class-names' count, else the largest "
                     "label + 1")
     ap.add_argument("--class-names", help="classes.txt (`LABEL NAME` a line, labels 0 .. N-1): "
@@ -70,11 +70,11 @@ def main(argv=None):
                     "(keeps every store)")
     ap.add_argument("--chunk", type=int, default=20,
                     help="stream the stores this many videos (images with --per-item) at a "
-                    "time, keeping only the training sets (fvvae.streaming); 0 keeps every "
+                    "time, keeping only the training sets (fvvae.run.streaming); 0 keeps every "
                     "store (default 20)")
     ap.add_argument("--no-compact", dest="compact", action="store_false",
                     help="float32 representation files as the methods give them (default: "
-                    "compact, normalised float16, BP folded; fvvae.features)")
+                    "compact, normalised float16, BP folded; fvvae.data.representations)")
     ap.add_argument("--shard", metavar="I/N",
                     help="run only the I-th of N blocks of the streamed chunks of --side, into "
                     "OUT/shards/ (a task of a cluster job array: scripts/slurm_protocol.sh); "
@@ -87,7 +87,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     shard = ()
     if args.shard:
-        from fvvae.shards import parse_shard
+        from fvvae.run.shards import parse_shard
         try:
             shard = parse_shard(args.shard)
         except ValueError as e:
@@ -95,13 +95,13 @@ def main(argv=None):
         if not args.side:
             ap.error("--shard needs --side train or --side test")
 
-    from fvvae import report
-    from fvvae.device import exit_unless_gpu
+    from fvvae.evaluation import report
+    from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "run_protocol")
-    from fvvae.paper import table_for
-    from fvvae.protocol import Data, Protocol, ProtocolError
-    from fvvae.input_check import InputError, check_inputs, inputs_stamp
-    from fvvae.trunks import TRUNKS
+    from fvvae.evaluation.paper import table_for
+    from fvvae.run.protocol import Data, Protocol, ProtocolError
+    from fvvae.data.input_check import InputError, check_inputs, inputs_stamp
+    from fvvae.trunks.zoo import TRUNKS
     trunk = TRUNKS.get(args.trunk)
     stamp = os.path.join(args.out, "inputs_checked.json")
     try:
@@ -114,9 +114,9 @@ def main(argv=None):
     if not shard and not args.no_decode_check:     # a record of lists decoded completely
         inputs_stamp(stamp, args, write=True)
     # the codebooks fitted to the training descriptors there are
-    from fvvae.descriptors import frame_descriptor_count
-    from fvvae.image_list import read_list
-    from fvvae.input_check import fit_codebooks
+    from fvvae.trunks.descriptors import frame_descriptor_count
+    from fvvae.data.image_list import read_list
+    from fvvae.data.input_check import fit_codebooks
     per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
         trunk.map_size ** 2 if trunk else 50)
     n_desc = min(args.sample, per_item * len(read_list(args.train_list, check_files=False)))
@@ -149,7 +149,7 @@ def main(argv=None):
     log = logging.getLogger("fvvae.run_protocol")
     log.info("settings: %s; data: %s", dataclasses.asdict(s), dataclasses.asdict(data))
     start = time.time()
-    from fvvae.stages import StageNotFinished
+    from fvvae.run.stages import StageNotFinished
     try:
         p = Protocol(s, data, log_name=log_name)
         runs, encode_s, training = p.chain()
@@ -160,7 +160,7 @@ def main(argv=None):
                      "run without --until)")
             return
         results = p.evaluate(runs, p.path("eval"))
-        from fvvae.takeaway import save_manifest
+        from fvvae.run.takeaway import save_manifest
         save_manifest(p, runs)      # tools/encode_items.py reads it
         sweep = p.sweep() if s.sweep else None
     except (ProtocolError, StageNotFinished, OSError, ValueError) as e:

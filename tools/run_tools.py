@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Runs several of the project's tools one after another in one process, so
-that Python, pycaffe, the tools' libraries and their nets (fvvae.netcache)
+that Python, pycaffe, the tools' libraries and their nets (fvvae.trunks.netcache)
 are loaded once: a streamed side's chunks, each the trunk's pass over the
 chunk and every method's encode.py / extract_fv.py call.
 
@@ -73,8 +73,8 @@ def still_open(folder):
 
 
 def run_plan(plan):
-    from fvvae.streaming import remove
-    from fvvae.toollog import close_under
+    from fvvae.run.streaming import remove
+    from fvvae.run.toollog import close_under
     chunks, desc, seconds = plan["chunks"], plan.get("desc", "chunks"), {}
     for c, chunk in enumerate(chunks):
         start = time.time()

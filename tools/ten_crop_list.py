@@ -16,7 +16,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
     from data_prep.prepare import write_list
-    from fvvae.image_list import ten_crop_lines
+    from fvvae.data.image_list import ten_crop_lines
     try:
         lines = ten_crop_lines(args.list)
     except (OSError, ValueError) as e:

@@ -1,0 +1,130 @@
+"""The representations FV-VAE is compared with (paper Table 1, Table 2), over
+the same cached descriptor sets and activation maps:
+
+| method | from | dimension | what |
+| --- | --- | --- | --- |
+| ga | the trunk's global activation | 4096 (VGG_19 fc7), C (global average) | section 5.1 |
+| concat | the activation map | C x H x W (25,088 for pool5) | flattened map |
+| ave | the activation map | C | the mean of the H x W positions |
+| fv | descriptor sets | 2 x K x C (K = 128) | VLFeat GMM (diagonal) + vl_fisher, means and variances |
+| vlad | descriptor sets | K x C (K = 256) | VLFeat k-means + vl_vlad |
+| bp | descriptor sets | C^2 | bilinear pooling: sum over descriptors of x x^T |
+
+FV is the plain vl_fisher output; the classifier stage applies the signed
+square root and L2 normalisation once (fvvae/evaluation/svm.py), which is exactly
+VLFeat's "improved" FV (tests/test_encodings.py checks it). VLAD is vl_vlad's
+unnormalised output, normalised the same way. GMMs and codebooks are fitted on
+a seeded sample of training descriptors only (VLFeat's own random generator
+seeded too) and saved, so test-time encoding reuses them.
+"""
+import ctypes
+
+import numpy as np
+
+METHODS = ("ga", "concat", "ave", "fv", "vlad", "bp")
+SOURCE = {"ga": "global", "concat": "map", "ave": "map", "fv": "sets", "vlad": "sets", "bp": "sets"}
+DEFAULT_SIZE = {"fv": 128, "vlad": 256}
+
+
+def seed_vlfeat(seed):
+    """Seeds VLFeat's global random generator (k-means++ and GMM start)."""
+    vl = ctypes.CDLL("libvl.so.1")
+    vl.vl_get_rand.restype = ctypes.c_void_p
+    vl.vl_rand_seed.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+    vl.vl_rand_seed(vl.vl_get_rand(), int(seed))
+
+
+def descriptors_of(x, what="descriptor set"):
+    """A stored set C x 1 x T as T x C float32, checked for NaN/Inf."""
+    d = np.ascontiguousarray(np.asarray(x, np.float32).reshape(x.shape[0], -1).T)
+    if not np.isfinite(d).all():
+        raise ValueError("%s holds NaN or Inf values" % what)
+    return d
+
+
+def fit_pca(sample, dims):
+    """PCA of training descriptors (n x C) to `dims`: (mean, components dims x C)."""
+    mean = sample.mean(axis=0, dtype=np.float64)
+    _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+    return mean.astype(np.float32), np.ascontiguousarray(vt[:dims]).astype(np.float32)
+
+
+def project(x, codebook):
+    """A stored set C x 1 x T through the codebook's PCA, if it has one."""
+    if codebook is None or "pca_components" not in codebook:
+        return x
+    d = descriptors_of(x) - codebook["pca_mean"]
+    return as_stored_set(d @ codebook["pca_components"].T)
+
+
+def as_stored_set(d):
+    """T x C descriptors -> a stored set C x 1 x T."""
+    return np.ascontiguousarray(np.asarray(d, np.float32).T[:, None, :])
+
+
+def fit_codebook(method, sample, size, seed):
+    """sample: (n x C) training descriptors. Returns a dict saved with np.savez."""
+    seed_vlfeat(seed)
+    if method == "bp":
+        return {"method": "bp", "seed": seed}
+    if method == "fv":
+        from cyvlfeat.gmm import gmm
+        means, covars, priors, _, _ = gmm(sample, n_clusters=size, init_mode="kmeans",
+                                          max_num_iterations=100)
+        return {"method": "fv", "means": means, "covars": covars, "priors": priors,
+                "seed": seed}
+    if method == "vlad":
+        from cyvlfeat.kmeans import kmeans
+        centers = kmeans(sample, size, initialization="PLUSPLUS", max_num_iterations=100)
+        return {"method": "vlad", "centers": centers, "seed": seed}
+    raise ValueError("%s needs no codebook" % method)
+
+
+def encode(method, x, codebook=None):
+    """One frame or image: x is a stored item (set C x 1 x T, map C x H x W, or
+    global vector). Returns a float32 vector."""
+    if method in ("fv", "vlad", "bp"):
+        x = project(x, codebook)
+    if method == "ga":
+        v = np.asarray(x, np.float32).ravel()
+    elif method == "concat":
+        v = np.asarray(x, np.float32).ravel()
+    elif method == "ave":
+        v = np.asarray(x, np.float32).reshape(x.shape[0], -1).mean(axis=1)
+    elif method == "bp":
+        d = descriptors_of(x).astype(np.float64)
+        v = (d.T @ d).ravel()
+    elif method == "fv":
+        from cyvlfeat.fisher import fisher
+        v = fisher(descriptors_of(x), codebook["means"], codebook["covars"],
+                   codebook["priors"], improved=False)
+    elif method == "vlad":
+        from cyvlfeat.kmeans import kmeans_quantize
+        from cyvlfeat.vlad import vlad
+        d = descriptors_of(x)
+        centers = codebook["centers"]
+        assign = np.zeros((d.shape[0], centers.shape[0]), np.float32)
+        assign[np.arange(d.shape[0]), kmeans_quantize(d, centers)] = 1
+        v = vlad(d, centers, assign, unnormalized=True)
+    else:
+        raise ValueError("unknown method %r (one of %s)" % (method, ", ".join(METHODS)))
+    v = np.asarray(v, np.float32).ravel()
+    if not np.isfinite(v).all():
+        raise ValueError("%s produced NaN or Inf" % method)
+    return v
+
+
+def sample_descriptors(store, count, seed):
+    """Up to `count` training descriptors (rows x C), drawn with a seeded RNG
+    spread over all stored sets."""
+    rng = np.random.default_rng(seed)
+    indices = sorted(store.done_indices())
+    per_set = max(1, -(-count // len(indices)))
+    rows = []
+    for i in rng.permutation(indices):
+        d = descriptors_of(store.read(int(i))[0], "%s item %d" % (store.path, i))
+        take = rng.choice(d.shape[0], min(per_set, d.shape[0]), replace=False)
+        rows.append(d[take])
+        if sum(r.shape[0] for r in rows) >= count:
+            break
+    return np.ascontiguousarray(np.concatenate(rows)[:count])
