@@ -21,9 +21,10 @@ import ctypes
 
 import numpy as np
 
-METHODS = ("ga", "concat", "ave", "fv", "vlad", "bp")
-SOURCE = {"ga": "global", "concat": "map", "ave": "map", "fv": "sets", "vlad": "sets", "bp": "sets"}
-DEFAULT_SIZE = {"fv": 128, "vlad": 256}
+from fvvae.methods import BY_KEY
+
+# the codebook sizes of the paper (fvvae.methods): FV 128 Gaussians, VLAD 256 centres
+DEFAULT_SIZE = {m.key: m.default_size for m in BY_KEY.values() if m.default_size}
 
 
 def seed_vlfeat(seed):
@@ -107,7 +108,7 @@ def encode(method, x, codebook=None):
         assign[np.arange(d.shape[0]), kmeans_quantize(d, centers)] = 1
         v = vlad(d, centers, assign, unnormalized=True)
     else:
-        raise ValueError("unknown method %r (one of %s)" % (method, ", ".join(METHODS)))
+        raise ValueError("unknown method %r (one of %s)" % (method, ", ".join(BY_KEY)))
     v = np.asarray(v, np.float32).ravel()
     if not np.isfinite(v).all():
         raise ValueError("%s produced NaN or Inf" % method)
@@ -128,3 +129,45 @@ def sample_descriptors(store, count, seed):
         if sum(r.shape[0] for r in rows) >= count:
             break
     return np.ascontiguousarray(np.concatenate(rows)[:count])
+
+
+def codebook_for(method, out, size, pca, seed, sample, source, store, fit=True):
+    """The codebook of `method` (FV's GMM, VLAD's centres, BP's PCA) in
+    OUT/METHOD_codebook.npz: reused when fitted with these settings (size,
+    PCA, seed, sample, the training store's path), else fitted on `sample`
+    descriptors of the training `store` (fit=False: the test side, which
+    must find the training side's codebook and never fits one). ValueError
+    names the file when it is missing or was fitted otherwise."""
+    import logging
+    import os
+    log = logging.getLogger("encode")
+    path = os.path.join(out, "%s_codebook.npz" % method)
+    if not fit:         # the codebook the training rows were encoded with
+        if not os.path.exists(path):
+            raise ValueError("%s: no codebook; run --only train first (it fits one on the "
+                             "training descriptors)" % path)
+        codebook = dict(np.load(path, allow_pickle=False))
+        if int(codebook["size"]) != size or int(codebook["pca"]) != pca:
+            raise ValueError("%s was fitted with size %s, pca %s; this run asks for size %d, "
+                             "pca %d" % (path, codebook["size"], codebook["pca"], size, pca))
+        return codebook
+    meta = {"size": size, "seed": seed, "sample": sample, "pca": pca,
+            "source": os.path.abspath(source or "")}
+    if os.path.exists(path):
+        saved = dict(np.load(path, allow_pickle=False))
+        if all(str(saved.get(k)) == str(v) for k, v in meta.items()):
+            log.info("reusing %s", path)
+            return saved
+    descriptors = sample_descriptors(store, sample, seed)
+    log.info("fitting %s (%d) on %d training descriptors", method, size, len(descriptors))
+    extra = {}
+    if pca:
+        mean, components = fit_pca(descriptors, pca)
+        descriptors = (descriptors - mean) @ components.T
+        extra = {"pca_mean": mean, "pca_components": components}
+    codebook = fit_codebook(method, np.ascontiguousarray(descriptors, np.float32), size, seed)
+    codebook.update(meta)
+    codebook.update(extra)
+    np.savez(path + ".tmp.npz", **codebook)
+    os.replace(path + ".tmp.npz", path)
+    return codebook

@@ -39,7 +39,7 @@ MAY_IMPORT = {
     "data": {"files"},
     "trunks": {"files", "data"},
     "model": {"files", "data", "trunks"},
-    "baselines": {"files", "data", "trunks"},
+    "baselines": {"files", "data", "trunks", "methods"},
     "evaluation": {"files", "data"},
     "methods": set(),
     "testing": {"files", "data", "trunks"},
@@ -67,3 +67,26 @@ def test_imports_go_one_way_along_the_journey():
                 if dst != src and dst not in MAY_IMPORT[src]:
                     wrong.append("%s:%d imports %s" % (rel, node.lineno, node.module))
     assert not wrong, "\n".join(wrong)
+
+
+def test_each_method_is_declared_once():
+    """Only fvvae/methods.py lists the methods: no other module-level
+    constant of the package or the tools names four or more of them (by
+    name or by encode.py key); the paper's numbers (evaluation/paper.py)
+    are the paper's data, keyed by name."""
+    import ast
+    from fvvae.methods import METHODS
+    names = {m.name for m in METHODS} | {m.key for m in METHODS if m.key != "fvvae"}
+    lists = []
+    for path in python_files():
+        rel = os.path.relpath(path, ROOT)
+        if not rel.startswith(("fvvae", "tools")) or rel.endswith(
+                (os.path.join("fvvae", "methods.py"), os.path.join("evaluation", "paper.py"))):
+            continue
+        for node in ast.parse(open(path).read()).body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                found = {n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
+                         and isinstance(n.value, str)} & names
+                if len(found) >= 4:
+                    lists.append("%s:%d %s" % (rel, node.lineno, sorted(found)))
+    assert not lists, "methods declared outside fvvae/methods.py:\n" + "\n".join(lists)

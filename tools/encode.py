@@ -25,9 +25,10 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.baselines import DEFAULT_SIZE, METHODS, SOURCE
+    from fvvae.baselines import DEFAULT_SIZE, codebook_for
+    from fvvae.methods import BY_KEY
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--method", required=True, choices=METHODS)
+    ap.add_argument("--method", required=True, choices=list(BY_KEY))
     ap.add_argument("--train", help="training store (LMDB)")
     ap.add_argument("--test", help="test store (LMDB)")
     ap.add_argument("--only", choices=("train", "test"),
@@ -59,7 +60,7 @@ def main(argv=None):
     from tqdm import tqdm
     from fvvae.data import representations
     from fvvae.data.descriptor_store import DescriptorStore
-    from fvvae.baselines import encode, fit_codebook, fit_pca, sample_descriptors
+    from fvvae.baselines import encode
     from fvvae.model.fisher import groups_of
     from fvvae.data.image_list import read_list
 
@@ -85,13 +86,13 @@ def main(argv=None):
         if len(shapes) == 2 and shapes["train"] != shapes["test"]:
             raise ValueError("train items are %s, test items %s: not the same trunk / mode"
                              % (shapes["train"], shapes["test"]))
-        kind = SOURCE[args.method]
+        kind = BY_KEY[args.method].store
         first = splits[0]
         t = int(np.prod(shapes[first][1:]))
         if kind == "sets" and t < 2 or kind == "global" and t != 1:
             raise ValueError("%s reads %s, but the items of %s are %s" % (
                 args.method, {"sets": "descriptor sets", "global": "global activations",
-                              "map": "maps"}[kind], getattr(args, first), shapes[first]))
+                              "maps": "maps"}[kind], getattr(args, first), shapes[first]))
     except (OSError, ValueError) as e:
         ap.exit(2, "encode: %s\n" % e)
 
@@ -100,37 +101,12 @@ def main(argv=None):
         ap.exit(2, "encode: --pca applies to descriptor sets (fv, vlad, bp)\n")
     if args.method in DEFAULT_SIZE or args.pca:
         size = args.size or DEFAULT_SIZE.get(args.method, 0)
-        cb_path = os.path.join(args.out, "%s_codebook.npz" % args.method)
-        if args.only == "test":       # the codebook the training rows were encoded with
-            if not os.path.exists(cb_path):
-                ap.exit(2, "encode: %s: no codebook; run --only train first (it fits one "
-                        "on the training descriptors)\n" % cb_path)
-            codebook = dict(np.load(cb_path, allow_pickle=False))
-            if int(codebook["size"]) != size or int(codebook["pca"]) != (args.pca or 0):
-                ap.exit(2, "encode: %s was fitted with size %s, pca %s; this run asks for "
-                        "size %d, pca %d\n" % (cb_path, codebook["size"], codebook["pca"],
-                                              size, args.pca or 0))
-        meta = {"size": size, "seed": args.seed, "sample": args.sample, "pca": args.pca or 0,
-                "source": os.path.abspath(args.train or "")}
-        if codebook is None and os.path.exists(cb_path):
-            saved = dict(np.load(cb_path, allow_pickle=False))
-            if all(str(saved.get(k)) == str(v) for k, v in meta.items()):
-                codebook = saved
-                log.info("reusing %s", cb_path)
-        if codebook is None:
-            sample = sample_descriptors(stores["train"][0], args.sample, args.seed)
-            log.info("fitting %s (%d) on %d training descriptors", args.method, size, len(sample))
-            pca = {}
-            if args.pca:
-                mean, components = fit_pca(sample, args.pca)
-                sample = (sample - mean) @ components.T
-                pca = {"pca_mean": mean, "pca_components": components}
-            codebook = fit_codebook(args.method, np.ascontiguousarray(sample, np.float32),
-                                    size, args.seed)
-            codebook.update(meta)
-            codebook.update(pca)
-            np.savez(cb_path + ".tmp.npz", **codebook)
-            os.replace(cb_path + ".tmp.npz", cb_path)
+        try:
+            codebook = codebook_for(args.method, args.out, size, args.pca or 0, args.seed,
+                                    args.sample, args.train, stores.get("train", (None,))[0],
+                                    fit=args.only != "test")
+        except ValueError as e:
+            ap.exit(2, "encode: %s\n" % e)
 
     for split in splits:
         store, groups = stores[split]

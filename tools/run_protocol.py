@@ -24,7 +24,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.run.protocol import ORDER, REPORT_ORDER, ProtocolSettings
+    from fvvae.methods import ORDER, REPORT_ORDER
+    from fvvae.run.protocol import ProtocolSettings
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-list", required=True)

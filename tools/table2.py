@@ -19,8 +19,6 @@ import subprocess
 import sys
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
-BASELINES = (("GA", "ga", "global"), ("Concatenation", "concat", "maps"), ("AVE", "ave", "maps"),
-             ("FV", "fv", "sets"), ("VLAD", "vlad", "sets"), ("BP", "bp", "sets"))
 
 
 def main(argv=None):
@@ -45,7 +43,9 @@ def main(argv=None):
             ap.exit(res.returncode, "table2: %s failed\n" % tool)
 
     runs = []
-    for name, method, kind in BASELINES:
+    from fvvae.methods import BASELINE_METHODS
+    for m in BASELINE_METHODS:
+        name, method, kind = m.name, m.key, m.store
         train, test = (os.path.join(args.activations, "%s_%s.lmdb" % (kind, s))
                        for s in ("train", "test"))
         if not (os.path.isdir(train) and os.path.isdir(test)):

@@ -13,6 +13,8 @@ import csv
 import logging
 import os
 
+from fvvae.methods import fv_vae_tag
+
 log = logging.getLogger("fvvae.run.analysis")
 LAMBDAS = (1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0)
 
@@ -52,7 +54,7 @@ def compression(p, latents):
                                               files["train"], files["test"], seed=p.s.seed)}
             got = p.stages.run("compress_%s%d" % (method, d), {"d": d},
                                list(files.values()), make,
-                               deps=("fv_fvvae_full_k%d" % p.s.latent,))
+                               deps=("fv_" + fv_vae_tag(p.s.lambda3, p.s.latent),))
             runs[name], dims[name] = files, got["dim"]
     res = p.evaluate(runs, p.path("analysis", "eval_compression"))
     rows = []

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from fvvae import ROOT
 from fvvae.evaluation.paper import TABLE2
-from fvvae.run.protocol import REPORT_ORDER, Data, Protocol, ProtocolError, ProtocolSettings
+from fvvae.methods import REPORT_ORDER
+from fvvae.run.protocol import Data, Protocol, ProtocolError, ProtocolSettings
 
 log = logging.getLogger("fvvae.run.demo")
 

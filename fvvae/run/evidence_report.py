@@ -11,7 +11,7 @@ import numpy as np
 from fvvae.files import atomic_write
 from fvvae.run.evidence import UNTRAINED, seed_rows
 from fvvae.evaluation.metrics import wilson_interval
-from fvvae.run.protocol import ORDER
+from fvvae.methods import ORDER
 from fvvae.evaluation.report import machine
 
 

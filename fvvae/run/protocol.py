@@ -29,20 +29,14 @@ from typing import List, Optional
 from fvvae import ROOT
 from fvvae.model.training import parse_losses, train_with_guard
 from fvvae.files import atomic, digest, signature
+from fvvae.methods import BASELINE_METHODS, BASELINES, BY_KEY, BY_NAME, ORDER, fv_vae_tag
 
 log = logging.getLogger("fvvae.run.protocol")
 
-ORDER = ["GA", "Concatenation", "AVE", "FV", "VLAD", "BP", "FV-VAE⁻", "FV-VAE"]
-# FV-VAE trained with the trunk in the graph on augmented images (--augment)
-AUGMENTED = ["FV-VAE⁻ +aug", "FV-VAE +aug"]
-REPORT_ORDER = ORDER + AUGMENTED
 # the tools that run a Caffe net or solver: each takes the protocol's GPU
 GPU_TOOLS = {"extract_descriptors.py": ["--gpu", "{gpu}"], "estimate_fim.py": ["--gpu", "{gpu}"],
              "extract_fv.py": ["--gpu", "{gpu}"], "finetune_trunk.py": ["--gpu", "{gpu}"],
              "make_nets.py": ["--gpu"]}
-BASELINES = {"GA": ("ga", "global"), "Concatenation": ("concat", "maps"),
-             "AVE": ("ave", "maps"), "FV": ("fv", "sets"), "VLAD": ("vlad", "sets"),
-             "BP": ("bp", "sets")}
 
 
 class ProtocolError(RuntimeError):
@@ -55,10 +49,10 @@ class ProtocolSettings:
     out: str = os.path.join(ROOT, "runs", "protocol")
     iterations: int = 5000
     batch: int = 128
-    latent: int = 255
+    latent: int = BY_NAME["FV-VAE"].default_size          # K
     lambda3: float = 1000.0
-    fv_size: int = 128
-    vlad_size: int = 256
+    fv_size: int = BY_NAME["FV"].default_size             # Gaussians
+    vlad_size: int = BY_NAME["VLAD"].default_size         # centres
     bp_pca: int = 0          # 0: BP on the full descriptors (C^2)
     sample: int = 100000
     seed: int = 0
@@ -299,7 +293,7 @@ class Protocol:
         (the control of docs/evidence.md's C6: the same FIM, FVs and SVM).
         label, sets, iterations, fim: a follow-up's departure (Variant)."""
         s, C = self.s, self.trunk.channels
-        tag = "fvvae_%s_k%d" % ("minus" if lambda3 == 0 else "full", latent)
+        tag = fv_vae_tag(lambda3, latent)
         if lambda3 not in (0, s.lambda3):
             tag += "_l%g" % lambda3
         if augment:
@@ -392,7 +386,8 @@ class Protocol:
 
     def baseline(self, name, size=None):
         method, kind = BASELINES[name]
-        size = size or {"fv": self.s.fv_size, "vlad": self.s.vlad_size}.get(method)
+        m = BY_KEY[method]
+        size = size or (getattr(self.s, m.size_setting) if m.default_size else None)
         # the folder and stage name the setting that shapes the codebook:
         # fv128, vlad256, bp_pca512 (bp: no PCA)
         tag = str(size or ("_pca%d" % self.s.bp_pca if method == "bp" and self.s.bp_pca else ""))
@@ -493,7 +488,7 @@ class Protocol:
         ({name: files}, {name: encode seconds}, {name: training record})."""
         runs, encode_s, training = {}, {}, {}
         self.test_jobs = []
-        for name in [m for m in ORDER[:6] if m in self.s.methods]:
+        for name in [m for m in BASELINES if m in self.s.methods]:
             runs[name], encode_s[name] = self.baseline(name)
         for v in self.variants():
             runs[v.name], encode_s[v.name], training[v.name] = self.fv_vae(
@@ -548,7 +543,8 @@ class Protocol:
         sets = self.path("activations", "sets_train.lmdb")
         spans, rows = self.spans("train")
         jobs = []
-        for name in [m for m in ORDER[:3] if m in s.methods]:
+        for name in [m.name for m in BASELINE_METHODS if m.store != "sets"
+                     and m.name in s.methods]:
             method, kind = BASELINES[name]
             folder = self.path("encodings", method)
             args = ["--method", method, "--out", folder, "--only", "train"] + self.list_arg(
