@@ -85,6 +85,7 @@ def test_a_process_queries_a_device_once(monkeypatch):
 def test_gpu_reaches_every_tool_and_the_solver(tmp_path, monkeypatch):
     """The protocol with gpu=3: every net tool gets --gpu 3, make_nets --gpu
     (solver_mode GPU) and caffe train -gpu 3; with gpu=None none does."""
+    import fvvae.run.adapter as adapter
     import fvvae.run.protocol as protocol
     from fvvae.run.stages import Stages
     calls, trains = [], []
@@ -110,11 +111,11 @@ def test_gpu_reaches_every_tool_and_the_solver(tmp_path, monkeypatch):
         tools = {}
         for cmd in calls:
             tools.setdefault(os.path.basename(cmd[1]), []).append(cmd)
-        assert set(protocol.GPU_TOOLS) - {"finetune_trunk.py"} <= set(tools), sorted(tools)
+        assert set(adapter.GPU_TOOLS) - {"finetune_trunk.py"} <= set(tools), sorted(tools)
         for name, cmds in tools.items():
             for cmd in cmds:
-                if gpu is not None and name in protocol.GPU_TOOLS:
-                    want = [a.format(gpu=gpu) for a in protocol.GPU_TOOLS[name]]
+                if gpu is not None and name in adapter.GPU_TOOLS:
+                    want = [a.format(gpu=gpu) for a in adapter.GPU_TOOLS[name]]
                     assert cmd[-len(want):] == want, cmd
                 else:
                     assert "--gpu" not in cmd, cmd

@@ -1,0 +1,107 @@
+"""The one place where the run's steps become tool processes: the argv of
+the trunk's pass (extract_args, trunk_job), a tool run with its output in
+the run's log (tool), a streamed side's chunks as a plan for one process
+(run_plan, tools/run_tools.py), and the GPU flag every net tool gets.
+A mixin of fvvae.run.protocol.Protocol: it reads the run's settings (s),
+data and log (tool_log)."""
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+
+from fvvae import ROOT
+
+log = logging.getLogger("fvvae.run.protocol")
+
+# the tools that run a Caffe net or solver: each takes the protocol's GPU
+GPU_TOOLS = {"extract_descriptors.py": ["--gpu", "{gpu}"], "estimate_fim.py": ["--gpu", "{gpu}"],
+             "extract_fv.py": ["--gpu", "{gpu}"], "finetune_trunk.py": ["--gpu", "{gpu}"],
+             "make_nets.py": ["--gpu"]}
+
+
+class ProtocolError(RuntimeError):
+    pass
+
+
+class ToolAdapter:
+    def list_arg(self, split, flag="--list"):
+        """[flag, the split's list] when rows are per GROUP (videos), else []."""
+        return [flag, getattr(self.data, split + "_list")] if self.data.grouped else []
+
+    def tool(self, name, *args):
+        """Runs tools/NAME with its progress bar on the terminal and its
+        output in the run's log."""
+        if self.s.gpu is not None and name in GPU_TOOLS:
+            args = list(args) + [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
+        cmd = [sys.executable, os.path.join(ROOT, "tools", name)] + [str(a) for a in args]
+        log.info("$ %s", " ".join(cmd))
+        with open(self.tool_log, "a") as f:
+            res = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, text=True)
+            f.write(res.stderr[-4000:] if res.returncode else "")
+        if res.returncode != 0:
+            raise ProtocolError("%s failed (exit %d): %s\nsee %s" % (
+                name, res.returncode, res.stderr.strip().splitlines()[-1:] or "", self.tool_log))
+
+    def run_plan(self, chunks, desc, folder):
+        """Runs a streamed side's chunks [(chunk folder, [(label, (tool,
+        args))])] in one process (tools/run_tools.py with a plan: Python,
+        pycaffe, the trunk and the methods' nets loaded once), with a progress
+        bar over the chunks; returns {label: seconds}."""
+        from collections import deque
+        from tqdm import tqdm
+        plan = {"desc": desc, "chunks": []}
+        for work, jobs in chunks:
+            steps = []
+            for label, (name, args) in jobs:
+                args = [str(a) for a in args]
+                if self.s.gpu is not None and name in GPU_TOOLS:
+                    args += [a.format(gpu=self.s.gpu) for a in GPU_TOOLS[name]]
+                steps.append([label, name, args])
+                log.info("$ %s %s (in tools/run_tools.py)", name, " ".join(args))
+            plan["chunks"].append({"work": work, "jobs": steps})
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, "%s.plan.json" % desc.replace(" ", "_").replace("/", "-"))
+        with open(path, "w") as f:
+            json.dump(plan, f)
+        cmd = [sys.executable, os.path.join(ROOT, "tools", "run_tools.py"), path]
+        log.info("$ %s (%d chunks)", " ".join(cmd), len(chunks))
+        tail = deque(maxlen=40)
+        with open(self.tool_log, "a") as f, tqdm(total=len(chunks), desc=desc,
+                                                 unit="chunk") as bar:
+            proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.PIPE, text=True)
+            for line in proc.stderr:
+                tail.append(line)
+                if re.match(r"run_tools: .* chunk \d+ of \d+ done", line):
+                    bar.update(1)
+            rc = proc.wait()
+            if rc:
+                f.write("".join(tail))
+        if rc != 0:
+            last = [l.strip() for l in tail if l.strip().startswith(("run_tools:", "encode:",
+                    "extract_descriptors:", "extract_fv:"))] or [l.strip() for l in tail][-1:]
+            raise ProtocolError("run_tools.py failed (exit %d): %s\nsee %s"
+                                % (rc, " / ".join(last[-2:]), self.tool_log))
+        with open(path + ".seconds") as f:
+            return json.load(f)
+
+    def extract_args(self, split):
+        d = self.data
+        args = ["--trunk", d.trunk, "--list", getattr(d, split + "_list"), "--batch", 16]
+        if d.weights:
+            args += ["--weights", d.weights]
+        if d.resize:
+            args += ["--resize"] + list(d.resize)
+        if d.crop:
+            args += ["--crop", d.crop]
+        return args + ["--preprocess", d.preprocess]
+
+    def trunk_job(self, split, work, start, end, sets, kinds, extra=()):
+        """The trunk's pass over a chunk's items start..end-1: (tool, args)
+        writing the sets into `sets` and the maps / global activations the
+        chunk's methods read (`kinds`) into the chunk folder."""
+        return ("extract_descriptors.py", self.extract_args(split) + [
+            "--out", sets, "--items", "%d:%d" % (start, end)] + list(extra)
+            + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
+            + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
