@@ -12,7 +12,6 @@ and each batch is committed at once. Progress on the terminal, log in OUT.log.
 import argparse
 import os
 
-from fvvae.files import atomic
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
@@ -62,17 +61,11 @@ def main(argv=None):
         ap.error("--items and --shard exclude each other")
 
     import caffe
-    import numpy as np
-    from tqdm import tqdm
     from fvvae.trunks.device import exit_unless_gpu, use
     exit_unless_gpu(ap, args.gpu, "extract_descriptors")
-    from fvvae.data.descriptor_store import DescriptorStore
-    from fvvae.trunks.descriptors import descriptor_net_text
     from fvvae.data.image_list import read_list
-    from fvvae.data.loader import default_workers, flow_loader, image_loader
     from fvvae.data.preprocess import preprocessing
-    from fvvae.trunks.zoo import (TRUNKS, default_resize, ga_input, ga_trunk,
-                              global_layers, trunk_definition, trunk_weights)
+    from fvvae.trunks.zoo import TRUNKS, default_resize, trunk_weights
 
     if args.trunk not in TRUNKS:
         ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
@@ -109,109 +102,17 @@ def main(argv=None):
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
     from fvvae.run.toollog import log_to
-    log = log_to(args.out.rstrip("/") + ".log", "extract_descriptors")
+    log_to(args.out.rstrip("/") + ".log", "extract_descriptors")
     use(caffe, args.gpu, "extract_descriptors")
-
-    # GA in the same pass when the trunk's own head gives it; else (VGG_19
-    # conv5_4 at 448) a second pass at the GA trunk's input (fvvae.trunks.zoo.ga_input)
-    ga_pass = bool(args.global_out) and ga_trunk(trunk) is not trunk
-    net_path = args.out.rstrip("/") + ".prototxt"
-    with atomic(net_path) as f:
-        f.write(descriptor_net_text(caffe, trunk_definition(caffe, args.trunk), trunk, mode,
-                                    args.norm_scale,
-                                    with_global=bool(args.global_out) and not ga_pass))
-    ga_net = None
-    if ga_pass:
-        from caffe.proto import caffe_pb2
-        from google.protobuf import text_format
-        gt = ga_trunk(trunk)
-        ga_def = caffe_pb2.NetParameter()
-        text_format.Merge(trunk_definition(caffe, gt.name), ga_def)
-        ga_def.layer.extend(global_layers(caffe, gt)[0].layer)
-        ga_path = args.global_out.rstrip("/") + ".prototxt"
-        with atomic(ga_path) as f:
-            f.write(text_format.MessageToString(ga_def))
-    from fvvae.trunks import netcache      # loaded once a process (tools/run_tools.py plans)
+    from fvvae.trunks.extraction import ExtractionStopped, extract
     try:
-        netcache.check_weights(caffe, net_path, weights)
-        if ga_pass:
-            netcache.check_weights(caffe, ga_path, weights)
-    except ValueError as e:
-        ap.exit(2, "extract_descriptors: %s\n" % e)
-    net = netcache.net(caffe, net_path, weights, args.gpu)
-    if ga_pass:
-        ga_net = netcache.net(caffe, ga_path, weights, args.gpu)
-
-    # the outputs, written batch by batch together: (store, net, blob)
-    try:
-        outputs = [(DescriptorStore(args.out, shuffle=None if args.shuffle is None
-                                    else (args.shuffle, len(items))), net, "descriptors")]
-    except ValueError as e:
-        ap.exit(2, "extract_descriptors: %s\n" % e)
-    if args.maps:
-        outputs.append((DescriptorStore(args.maps), net, trunk.cut_blob))
-    if args.global_out:
-        outputs.append((DescriptorStore(args.global_out), ga_net or net,
-                        global_layers(caffe, ga_trunk(trunk))[1]))
-    store = outputs[0][0]
-    done = set.intersection(*(s.done_indices() for s, _, _ in outputs))
-    mine = range(*block_of) if block_of else range(len(items))
-    done &= set(mine)
-    todo = [i for i in mine if i not in done]
-    log.info("trunk %s (%s), mode %s, %d items%s, %d already done, resize %s crop %d, "
-             "preprocessing %s (%s)", args.trunk, weights, mode, len(mine),
-             " (shard %d of %d)" % shard if shard else "", len(done), resize, crop,
-             prep.name, prep.about)
-    batches = [todo[b:b + args.batch] for b in range(0, len(todo), args.batch)]
-    workers = args.workers or default_workers()
-    if trunk.in_channels == 3:
-        views = [(resize, crop)] + ([ga_input(trunk)] if ga_net is not None else [])
-        loader = image_loader(items, batches, views, prep.mean_for(trunk), workers,
-                              resize_method=prep.resize)
-    else:                   # the flow stream: stacks of x/y flow images
-        loader = flow_loader(items, batches, resize, crop, trunk.mean_bgr[0],
-                             trunk.in_channels // 2, workers)
-    loaded = iter(loader)
-    with tqdm(total=len(mine), initial=len(done), desc="descriptors", unit="img") as bar:
-        while True:
-            try:
-                batch, blobs = next(loaded)
-            except StopIteration:
-                break
-            except ValueError as e:
-                saved = len(store.done_indices())
-                for s, _, _ in outputs:
-                    s.close()
-                ap.exit(2, "extract_descriptors: %s (the %d items before it are saved in %s)\n"
-                        % (e, saved, args.out))
-            for n, blob in zip([net, ga_net], blobs):
-                n.blobs["data"].reshape(*blob.shape)
-                n.blobs["data"].data[...] = blob
-                netcache.forward(n)
-            labels = [items[i].label for i in batch]
-            for s, source, name in outputs:
-                try:
-                    s.put_batch(batch, source.blobs[name].data, labels)
-                except Exception as e:        # lmdb.Error or OSError
-                    from fvvae.data import diskspace
-                    # a Datum float costs 4 bytes (packed float_data)
-                    per_item = sum(4 * n.blobs[b].data[0].size + 64 for _, n, b in outputs)
-                    if not diskspace.is_disk_full(e, s.path, 2 * per_item * len(batch)):
-                        raise
-                    saved = len(set.intersection(*(o.done_indices() for o, _, _ in outputs))
-                                & set(mine))
-                    for o, _, _ in outputs:
-                        o.close()
-                    log.error("disk full writing %s", s.path)
-                    ap.exit(1, diskspace.message("extract_descriptors", s.path, saved,
-                                                 len(mine), per_item) + "\n")
-            bar.update(len(batch))
-    shape = store.read(mine[0])[0].shape
-    log.info("done: %d descriptor sets of shape %s in %s", len(store), shape, args.out)
-    print("%d descriptor sets, each %d x %d x %d, in %s" % ((len(store),) + shape + (args.out,)))
-    for s, _, _ in outputs:
-        s.close()
-
+        count, shape = extract(caffe, trunk, items, args.out, weights, prep, mode, resize, crop,
+                               args.norm_scale, args.maps, args.global_out, args.shuffle,
+                               args.batch, args.workers, args.gpu, block_of,
+                               " (shard %d of %d)" % shard if shard else "")
+    except ExtractionStopped as e:
+        ap.exit(e.code, "extract_descriptors: %s\n" % e if e.code == 2 else "%s\n" % e)
+    print("%d descriptor sets, each %d x %d x %d, in %s" % ((count,) + shape + (args.out,)))
 
 if __name__ == "__main__":
     main()
