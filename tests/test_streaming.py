@@ -271,34 +271,37 @@ def test_sharded_streamed_run_equals_the_single_machine_run(runs):
 def test_run_tools_runs_jobs_in_one_process_and_stops_at_a_failing_one(tmp_path):
     """tools/run_tools.py (a streamed chunk's jobs): each job's own message
     and exit status, the job named, and the seconds of the jobs that ran."""
-    jobs = tmp_path / "jobs.json"
-    jobs.write_text('[["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]]]'
-                    % (tmp_path / "none.h5"))
-    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
-                         capture_output=True, text=True)
+    import json
+
+    def plan(*jobs):
+        (tmp_path / "work").mkdir(exist_ok=True)
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps({"desc": "t", "chunks": [{"work": str(tmp_path / "work"),
+                                                             "jobs": list(jobs)}]}))
+        return subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(path)],
+                              capture_output=True, text=True)
+    res = plan(["m", "merge_shards.py", ["--kind", "h5", "--out", str(tmp_path / "none.h5"),
+                                          "--shards", "1"]])
     assert res.returncode == 2
     assert "none.h5.shard-0-of-1: shard missing" in res.stderr
-    assert "run_tools: merge_shards.py failed (job 1 of 1)" in res.stderr
-    assert not (tmp_path / "jobs.json.seconds").exists()
+    assert "run_tools: merge_shards.py failed (t chunk 1 of 1, job 1 of 1)" in res.stderr
+    assert not (tmp_path / "plan.json.seconds").exists()
     from fvvae.data import representations
     part = str(tmp_path / "x.h5.shard-0-of-1")
     with representations.create(part, 2, 3, compact=True) as f:
         for r in range(2):
             representations.write_row(f, r, "v%d" % r, r, np.arange(3.0) + r)
-    jobs.write_text('[["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]], '
-                    '["merge_shards.py", ["--kind", "h5", "--out", "%s", "--shards", "1"]]]'
-                    % ((tmp_path / "x.h5",) * 2))
-    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
-                         capture_output=True, text=True)
+    merge = ["merge_shards.py", ["--kind", "h5", "--out", str(tmp_path / "x.h5"), "--shards", "1"]]
+    res = plan(["a"] + merge, ["b"] + merge)
     assert res.returncode == 0, res.stderr
-    assert len(__import__("json").loads((tmp_path / "jobs.json.seconds").read_text())) == 2
+    assert set(json.loads((tmp_path / "plan.json.seconds").read_text())) == {"a", "b"}
     with h5py.File(tmp_path / "x.h5", "r") as f:     # the merge keeps float16 and attributes
         assert f["features"].dtype == np.float16 and f.attrs["compact"]
         assert list(f["ids"].asstr()[:]) == ["v0", "v1"]
-    jobs.write_text('{"not": "a list"}')
-    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(jobs)],
+    (tmp_path / "plan.json").write_text('[["merge_shards.py", []]]')   # the old list form
+    res = subprocess.run([PY, str(ROOT / "tools" / "run_tools.py"), str(tmp_path / "plan.json")],
                          capture_output=True, text=True)
-    assert res.returncode == 1 and "not a list of [tool, [args]]" in res.stderr
+    assert res.returncode == 1 and "not a plan of chunks" in res.stderr
 
 
 def test_run_tools_plan_runs_chunks_deletes_their_stores_and_finds_open_files(tmp_path):

@@ -4,15 +4,14 @@ that Python, pycaffe, the tools' libraries and their nets (fvvae.trunks.netcache
 are loaded once: a streamed side's chunks, each the trunk's pass over the
 chunk and every method's encode.py / extract_fv.py call.
 
-    .venv/bin/python tools/run_tools.py JOBS.json
+    .venv/bin/python tools/run_tools.py PLAN.json
 
-JOBS.json: [[TOOL, [ARG, ...]], ...], e.g. [["encode.py", ["--method", "ga",
-...]]]; writes JOBS.json.seconds ([seconds of each job]). Or a plan:
-{"desc": NAME, "chunks": [{"work": FOLDER, "jobs": [[LABEL, TOOL, [ARG, ...]],
-...]}, ...]}: for each chunk its jobs, then FOLDER (the chunk's stores) is
+PLAN.json (fvvae.run.adapter writes it): {"desc": NAME, "chunks": [{"work":
+FOLDER, "jobs": [[LABEL, TOOL, [ARG, ...]], ...]}, ...]}: for each chunk its
+jobs (e.g. [["GA", "encode.py", ["--method", "ga", ...]]]), then FOLDER (the chunk's stores) is
 deleted, and a chunk whose deleted stores are still open in this process is
 an error (their disk would not be freed); one line a chunk on stderr
-("run_tools: NAME chunk I of N done"); writes JOBS.json.seconds ({LABEL:
+("run_tools: NAME chunk I of N done"); writes PLAN.json.seconds ({LABEL:
 seconds}). Stops at the first job that fails, with that job's exit status and
 its own message.
 """
@@ -99,25 +98,18 @@ def run_plan(plan):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        raise SystemExit("usage: run_tools.py JOBS.json")
+        raise SystemExit("usage: run_tools.py PLAN.json")
     try:
         with open(argv[0]) as f:
-            jobs = json.load(f)
-        assert (isinstance(jobs, list) and all(len(j) == 2 for j in jobs)) or (
-            isinstance(jobs, dict) and all(len(j) == 3 for c in jobs["chunks"]
-                                           for j in c["jobs"]))
+            plan = json.load(f)
+        assert isinstance(plan, dict) and all(len(j) == 3 for c in plan["chunks"]
+                                              for j in c["jobs"])
     except (OSError, ValueError, AssertionError, TypeError, KeyError) as e:
-        raise SystemExit("run_tools: %s: not a list of [tool, [args]] nor a plan of chunks (%s)"
-                         % (argv[0], e))
-    if isinstance(jobs, dict):
-        seconds = run_plan(jobs)
-    else:
-        seconds = [run(tool, args, "job %d of %d" % (i + 1, len(jobs)))
-                   for i, (tool, args) in enumerate(jobs)]
+        raise SystemExit("run_tools: %s: not a plan of chunks (%s)" % (argv[0], e))
+    seconds = run_plan(plan)
     with open(argv[0] + ".seconds.tmp", "w") as f:
         json.dump(seconds, f)
     os.replace(argv[0] + ".seconds.tmp", argv[0] + ".seconds")
-
 
 if __name__ == "__main__":
     main()
