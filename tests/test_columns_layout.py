@@ -109,3 +109,45 @@ def test_train_net_equals_per_set_layout(caffe, lambda3):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * max(1, np.abs(b).max()),
                                        err_msg=k)
     assert np.abs(gf["enc1"][0]).max() > 0
+
+
+def test_python_twins_give_the_fvs_of_the_columns_net(caffe, tmp_path):
+    """make_nets.py --python-twins: the per-set nets with the NumPy twins of
+    python_layers/ in place of our layers give the FVs the committed
+    (columns-layout, C++) extract net gives; a columns net is refused."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    from fvvae.model.config import FVVAEConfig
+    from fvvae.model.nets import extract_net, with_python_twins
+    rng = np.random.default_rng(5)
+    n, c, t = 3, 12, 6
+    cfg = FVVAEConfig(channels=c, descriptors=t, encoder=[10, 5])
+    flat = net_from_text(caffe, str(extract_net(caffe, cfg, input_shape=[n, c, 1, t])))
+    twin_text = str(with_python_twins(extract_net(caffe, cfg, input_shape=[n, c, 1, t],
+                                                  columns=False)))
+    assert 'type: "Python"' in twin_text and "FisherVector" not in twin_text.replace(
+        "FisherVectorLayer", "")
+    twins = net_from_text(caffe, twin_text)
+    for name, blobs in flat.params.items():
+        for b in blobs:
+            b.data[...] = rng.normal(scale=0.5, size=b.data.shape)
+    flat.params["fv"][1].data[...] = rng.uniform(0.5, 2, flat.params["fv"][1].data.shape)
+    copy_params(flat, twins)
+    x = np.abs(rng.normal(size=(n, c, 1, t))).astype(np.float32)
+    for net in (flat, twins):
+        net.blobs["data"].data[...] = x
+        net.forward()
+    np.testing.assert_allclose(twins.blobs["fv"].data, flat.blobs["fv"].data, rtol=1e-4,
+                               atol=1e-5 * np.abs(flat.blobs["fv"].data).max())
+    with pytest.raises(ValueError, match="no Python twin"):
+        with_python_twins(extract_net(caffe, cfg, input_shape=[n, c, 1, t]))
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "make_nets.py"), "--experiment",
+                          "ucf101_vgg19_pool5", "--python-twins", "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for f, twin in (("train.prototxt", "gaussian_sample_layer"),
+                    ("train.prototxt", "gaussian_reconstruction_loss_layer"),
+                    ("extract.prototxt", "fisher_vector_layer")):
+        text = (tmp_path / "o" / f).read_text()
+        assert "SetsToColumns" not in text and 'module: "%s"' % twin in text, (f, twin)

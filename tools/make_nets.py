@@ -51,6 +51,10 @@ def main(argv=None):
     ap.add_argument("--trunk-list", help="image list for the trunk net (PATH LABEL per line)")
     ap.add_argument("--trunk-root", default="", help="folder the trunk list's paths start from")
     ap.add_argument("--mode", choices=("frame", "image"), help="descriptor sets of the trunk net")
+    ap.add_argument("--python-twins", action="store_true",
+                    help="train and extract nets for a pycaffe without our layers: the per-set "
+                    "layout, the NumPy twins of python_layers/ (type Python) in place of ours "
+                    "(put python_layers/ on PYTHONPATH); no train_with_trunk net")
     args = ap.parse_args(argv)
     import caffe
     from fvvae.model.config import load_config
@@ -91,7 +95,7 @@ def main(argv=None):
             write_files(out, {"train_with_trunk_images.txt": imagedata_lines(items)})
             cfg.trunk, cfg.images = args.trunk, os.path.join(out, "train_with_trunk_images.txt")
         write_files(out, experiment_files(caffe, cfg, out, "GPU" if args.gpu else "CPU",
-                                          args.mode))
+                                          args.mode, args.python_twins))
         if not cfg.snapshot_prefix:
             os.makedirs(os.path.join(out, "snapshots"), exist_ok=True)
         if args.draw:

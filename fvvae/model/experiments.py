@@ -71,22 +71,29 @@ def _rel(path):
     return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
 
 
-def experiment_files(caffe, cfg, out, solver_mode="CPU", sets_mode=None):
+def experiment_files(caffe, cfg, out, solver_mode="CPU", sets_mode=None, python_twins=False):
     """{file name: text} of one experiment's folder `out` for the resolved
     config cfg (paths already under their root); sets_mode: the trunk net's
-    descriptor sets (frame or image; None: by the trunk's map size)."""
+    descriptor sets (frame or image; None: by the trunk's map size);
+    python_twins: train and extract nets in the per-set layout with the
+    NumPy twins in place of our C++ layers (fvvae.model.nets.with_python_twins)."""
     import yaml
-    from fvvae.model.nets import extract_net, solver_text, train_net, train_net_with_trunk
+    from fvvae.model.nets import (extract_net, solver_text, train_net, train_net_with_trunk,
+                                  with_python_twins)
     from fvvae.trunks.zoo import TRUNKS, trunk_definition
     snapshots = cfg.snapshot_prefix or os.path.join(out, "snapshots", "fv_vae")
     files = {
         "config.yaml": yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False),
-        "train.prototxt": 'name: "fv_vae_train"\n' + str(train_net(caffe, cfg)),
-        "extract.prototxt": 'name: "fv_vae_extract"\n' + str(extract_net(caffe, cfg)),
+        "train.prototxt": 'name: "fv_vae_train"\n' + str(
+            with_python_twins(train_net(caffe, cfg, columns=False)) if python_twins
+            else train_net(caffe, cfg)),
+        "extract.prototxt": 'name: "fv_vae_extract"\n' + str(
+            with_python_twins(extract_net(caffe, cfg, columns=False)) if python_twins
+            else extract_net(caffe, cfg)),
         "solver.prototxt": solver_text(cfg, _rel(os.path.join(out, "train.prototxt")),
                                        _rel(snapshots), solver_mode),
     }
-    if cfg.trunk and TRUNKS[cfg.trunk].in_channels == 3:
+    if cfg.trunk and TRUNKS[cfg.trunk].in_channels == 3 and not python_twins:
         # ImageData reads colour images; the flow trunk's 20-channel stacks have
         # no such layer in Caffe, so the flow experiment trains on cached sets only
         trunk = TRUNKS[cfg.trunk]

@@ -121,8 +121,9 @@ def _train_head(caffe, n, x, label, cfg, columns=None):
                                                           lr_mult=cfg.log_sigma_lr_mult)])
 
 
-def train_net(caffe, cfg):
-    """Training on cached descriptor sets (tools/extract_descriptors.py)."""
+def train_net(caffe, cfg, columns=None):
+    """Training on cached descriptor sets (tools/extract_descriptors.py);
+    columns: the layout (None: columns_layout(cfg))."""
     L, P = caffe.layers, caffe.params
     n = caffe.NetSpec()
     if cfg.backend == "HDF5":
@@ -131,7 +132,7 @@ def train_net(caffe, cfg):
     else:
         n.data, n.label = L.Data(source=cfg.source, backend=P.Data.LMDB,
                                  batch_size=cfg.batch, ntop=2)
-    _train_head(caffe, n, n.data, n.label, cfg)
+    _train_head(caffe, n, n.data, n.label, cfg, columns)
     return n.to_proto()
 
 
@@ -249,3 +250,31 @@ def solver_text(cfg, train_net_path, snapshot_prefix, mode="CPU"):
         "solver_mode: %s" % mode,
     ]
     return "\n".join(lines) + "\n"
+
+
+# The NumPy twins of python_layers/ (pycaffe Python layers, same blobs and
+# parameters) of the layers the train and extract nets use.
+PYTHON_TWINS = {
+    "GaussianSample": ("gaussian_sample_layer", "GaussianSampleLayer"),
+    "GaussianReconstructionLoss": ("gaussian_reconstruction_loss_layer",
+                                   "GaussianReconstructionLossLayer"),
+    "FisherVector": ("fisher_vector_layer", "FisherVectorLayer"),
+}
+
+
+def with_python_twins(net_param):
+    """A per-set net (columns=False) with our C++ layers replaced by their
+    NumPy twins: for a pycaffe without our layers (PYTHONPATH=python_layers).
+    The twins have no columns layout: a net with SetsToColumns /
+    ColumnsToSets, or any other layer of ours, is refused."""
+    for layer in net_param.layer:
+        if layer.type in PYTHON_TWINS:
+            module, name = PYTHON_TWINS[layer.type]
+            layer.type = "Python"
+            layer.python_param.module = module
+            layer.python_param.layer = name
+        elif layer.type in ("SetsToColumns", "ColumnsToSets", "Normalize", "SignedSqrt",
+                            "L2Normalize"):
+            raise ValueError("layer %s (%s) has no Python twin (write the net with the "
+                             "per-set layout: columns=False)" % (layer.name, layer.type))
+    return net_param
