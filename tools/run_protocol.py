@@ -25,7 +25,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 def main(argv=None):
     from fvvae.methods import ORDER, REPORT_ORDER
-    from fvvae.run.protocol import ProtocolSettings
+    from fvvae.run.protocol import ProtocolSettings, add_settings_options
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-list", required=True)
@@ -59,11 +59,7 @@ def main(argv=None):
     ap.add_argument("--title", default="")
     ap.add_argument("--methods", default=",".join(ORDER),
                     help="comma-separated subset of %s" % ", ".join(ORDER))
-    for name in ("iterations", "batch", "latent", "fv_size", "vlad_size", "bp_pca", "sample",
-                 "seed"):
-        ap.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    ap.add_argument("--lambda3", type=float, default=d.lambda3)
-    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    add_settings_options(ap, d)
     ap.add_argument("--augment", action="store_true",
                     help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
                          "shuffled, randomly cropped, mirrored images (rows '+aug')")

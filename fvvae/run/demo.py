@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from fvvae import ROOT
 from fvvae.evaluation.paper import TABLE2
 from fvvae.methods import REPORT_ORDER
-from fvvae.run.protocol import Data, Protocol, ProtocolError, ProtocolSettings
+from fvvae.run.protocol import (Data, Protocol, ProtocolError, ProtocolSettings,
+                                add_settings_options)
 
 log = logging.getLogger("fvvae.run.demo")
 
@@ -170,17 +171,7 @@ def settings_from_args(argv=None):
                          "(docs/evidence.md)")
     ap.add_argument("--train-per-class", type=int, default=d.train_per_class)
     ap.add_argument("--test-per-class", type=int, default=d.test_per_class)
-    ap.add_argument("--iterations", type=int, default=d.iterations,
-                    help="FV-VAE training iterations (the paper: 5000 at batch 128)")
-    ap.add_argument("--batch", type=int, default=d.batch)
-    ap.add_argument("--latent", type=int, default=d.latent, help="K (the paper: 255)")
-    ap.add_argument("--lambda3", type=float, default=d.lambda3)
-    ap.add_argument("--fv-size", type=int, default=d.fv_size)
-    ap.add_argument("--vlad-size", type=int, default=d.vlad_size)
-    ap.add_argument("--bp-pca", type=int, default=d.bp_pca, help="0: BP on the full descriptors")
-    ap.add_argument("--sample", type=int, default=d.sample)
-    ap.add_argument("--seed", type=int, default=d.seed)
-    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+    add_settings_options(ap, d)
     ap.add_argument("--preprocess", default=d.preprocess, choices=("caffe", "authors"),
                     help="caffe: OpenCV resize, the trunk's mean; authors: MATLAB imresize, "
                     "mean 104/117/123, as the authors' extraction code (fvvae.data.preprocess)")

@@ -90,6 +90,30 @@ class Data:
     class_names: str = ""    # classes.txt (LABEL NAME lines) for the tables; "" = numbers
 
 
+# The settings a command line sets (tools/run_protocol.py, the demo): each an
+# option --NAME with its default from the settings and this help.
+SETTING_HELP = {
+    "iterations": "FV-VAE training iterations (the paper: 5000 at batch 128)",
+    "batch": "FV-VAE training batch (the paper: 128)",
+    "latent": "K, FV-VAE's latent size (the paper: 255)",
+    "lambda3": "weight of the classification loss (the paper: 1000; 0 is FV-VAE⁻)",
+    "fv_size": "FV's Gaussians (the paper: 128)",
+    "vlad_size": "VLAD's centres (the paper: 256)",
+    "bp_pca": "BP's PCA of the descriptors (0: BP on the full C x C)",
+    "sample": "training descriptors the codebooks are fitted on",
+    "seed": "the seed of the data's order, the codebooks and training",
+}
+
+
+def add_settings_options(ap, d):
+    """--iterations, --batch, ... (SETTING_HELP) with the defaults of d, and
+    --gpu, on an argparse parser."""
+    for name, text in SETTING_HELP.items():
+        ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)),
+                        default=getattr(d, name), help=text + " (default %(default)s)")
+    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
+
+
 def slug(text):
     """A name as a file or stage name: runs of other characters as one '_'."""
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
