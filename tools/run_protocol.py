@@ -25,7 +25,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 def main(argv=None):
     from fvvae.methods import ORDER, REPORT_ORDER
-    from fvvae.run.protocol import ProtocolSettings, add_settings_options
+    from fvvae.run.settings import ProtocolSettings, add_settings_options
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train-list", required=True)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from fvvae import ROOT
+from fvvae.methods import BASELINE_METHODS
 
 log = logging.getLogger("fvvae.run.protocol")
 
@@ -105,3 +106,38 @@ class ToolAdapter:
             "--out", sets, "--items", "%d:%d" % (start, end)] + list(extra)
             + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
             + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
+
+    def make_nets_args(self, folder, config, sets, augment):
+        """make_nets.py's argv: OUT, each config key as --set KEY=VALUE (in
+        this order; `sets`, a follow-up's departures, sorted, as JSON), and
+        for --augment the trunk net on the training list."""
+        def value(v):
+            return ("[%s]" % ", ".join(str(x) for x in v) if isinstance(v, list)
+                    else "%g" % v if isinstance(v, float) else str(v))
+        args = ["--out", folder]
+        for key, v in config.items():
+            args += ["--set", "%s=%s" % (key, value(v))]
+        args += [a for k, v in sorted(sets.items()) for a in ("--set", "%s=%s" % (k, json.dumps(v)))]
+        if augment:
+            args += ["--trunk", self.data.trunk, "--trunk-list", self.data.train_list]
+            if self.s.augment_resize:
+                args += ["--set", "resize=%s" % list(self.s.augment_resize)]
+        return args
+
+    def encode_args(self, method, folder, size, pca, only=None):
+        """encode.py's argv for a baseline (the stage key hashes it: the order
+        is kept as it was). only=None: both sides from the kept stores;
+        "train" / "test": one side of a streamed run (the test side's store
+        comes per chunk)."""
+        args = ["--method", method, "--out", folder, "--seed", self.s.seed,
+                "--sample", self.s.sample]
+        kind = [m for m in BASELINE_METHODS if m.key == method][0].store
+        args += ["--train", self.path("activations", "%s_train.lmdb" % kind)]
+        if only is None:
+            args += ["--test", self.path("activations", "%s_test.lmdb" % kind)]
+            args += self.list_arg("train", "--train-list") + self.list_arg("test", "--test-list")
+        args += (["--size", size] if size else []) + (["--pca", pca] if pca else [])
+        args += ["--compact"] if self.s.compact else []
+        if only:
+            args += ["--only", only] + self.list_arg(only, "--%s-list" % only)
+        return args

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from fvvae import ROOT
 from fvvae.evaluation.paper import TABLE2
 from fvvae.methods import REPORT_ORDER
-from fvvae.run.protocol import (Data, Protocol, ProtocolError, ProtocolSettings,
-                                add_settings_options)
+from fvvae.run.protocol import Protocol, ProtocolError
+from fvvae.run.settings import Data, ProtocolSettings, add_settings_options
 
 log = logging.getLogger("fvvae.run.demo")
 
@@ -66,7 +66,7 @@ class Demo(Protocol):
 
     def variants(self):
         """--seeds N: FV-VAE- and FV-VAE also trained with seeds seed + 1 ..."""
-        from fvvae.run.protocol import Variant
+        from fvvae.run.settings import Variant
         out = super().variants()
         for k in range(1, self.s.seeds):
             for name, lam in (("FV-VAE⁻", 0.0), ("FV-VAE", self.s.lambda3)):

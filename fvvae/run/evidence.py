@@ -14,7 +14,6 @@ streamed stages, methods and SVMs; no second pipeline).
 Every stage is resumable (fvvae.run.stages): the command run again continues
 where it stopped, across sessions.
 """
-import csv
 import dataclasses
 import functools
 import logging
@@ -27,7 +26,7 @@ import numpy as np
 
 from fvvae.evaluation import paired
 from fvvae.run.demo import CHANNELS, ROOT, Demo, DemoSettings
-from fvvae.run.protocol import Variant
+from fvvae.run.settings import Variant
 
 log = logging.getLogger("fvvae.run.evidence")
 

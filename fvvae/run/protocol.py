@@ -14,129 +14,27 @@ its frames' (and crops') representations. With `chunk` > 0 the stores are
 streamed a chunk of whole videos at a time (fvvae.run.streaming): only the
 training sets are kept. The demo (fvvae.run.demo) and the
 per-dataset scripts (tools/run_protocol.py) are this class with their data.
+
+This module holds the chain alone; beside it: the run's settings and data
+(fvvae.run.settings), the one place where steps become tool processes and
+their argv (fvvae.run.adapter), the streamed sides and cluster shards
+(fvvae.run.streamed), the eight methods (fvvae.methods).
 """
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess  # noqa: F401  (tests patch protocol.subprocess.run)
 import time
-from dataclasses import dataclass, field
-from typing import List, Optional
 
-from fvvae import ROOT
 from fvvae.model.training import parse_losses, train_with_guard
 from fvvae.files import atomic, digest, signature
-from fvvae.methods import BASELINES, BY_KEY, BY_NAME, ORDER, fv_vae_tag
+from fvvae.methods import BASELINES, BY_KEY, ORDER, fv_vae_tag
 from fvvae.run.adapter import ProtocolError, ToolAdapter  # noqa: F401  (ProtocolError: re-exported)
+from fvvae.run.settings import Data, ProtocolSettings, Variant, slug  # noqa: F401  (re-exported)
 from fvvae.run.streamed import StreamedSides
 
 log = logging.getLogger("fvvae.run.protocol")
-
-
-@dataclass
-class ProtocolSettings:
-    """The method's settings; the defaults are the paper's (section 5.2)."""
-    out: str = os.path.join(ROOT, "runs", "protocol")
-    iterations: int = 5000
-    batch: int = 128
-    latent: int = BY_NAME["FV-VAE"].default_size          # K
-    lambda3: float = 1000.0
-    fv_size: int = BY_NAME["FV"].default_size             # Gaussians
-    vlad_size: int = BY_NAME["VLAD"].default_size         # centres
-    bp_pca: int = 0          # 0: BP on the full descriptors (C^2)
-    sample: int = 100000
-    seed: int = 0
-    gpu: Optional[int] = None   # GPU id for every net and solver; None: CPU
-    # also FV-VAE- and FV-VAE trained the authors' way: images through the
-    # frozen trunk in the graph, shuffled, randomly cropped (from augment_resize,
-    # default the trunk's) and mirrored, instead of the cached centre crops
-    augment: bool = False
-    augment_resize: tuple = ()
-    sweep: bool = False
-    methods: List[str] = field(default_factory=lambda: list(ORDER))
-    # videos (images without groups) per streamed chunk (fvvae.run.streaming);
-    # 0: every store kept to the end (sweeps and analyses read them again)
-    chunk: int = 0
-    # representation files stored compact: normalised, float16, BP folded
-    # (fvvae.data.representations; bench/compact.py measures what it changes)
-    compact: bool = False
-    # the streamed stages across machines (scripts/slurm_protocol.sh): with
-    # shard (i, n) and side "train" or "test", this run does only the i-th of
-    # n blocks of that side's chunks, into OUT/shards/SIDE-i-of-n/, and runs
-    # nothing else (the stages before it must be finished); shards = n: the
-    # streamed stages take their rows from the n shards (merged)
-    shard: tuple = ()
-    side: str = ""
-    shards: int = 0
-    # "models": stop after the training side and the methods' models (the
-    # codebooks, FV-VAE's training, FIM and training FVs), before the test side
-    until: str = ""
-
-
-@dataclass
-class Data:
-    """What the protocol runs on: lists (`PATH LABEL [GROUP [CROP]]`) and a trunk."""
-    train_list: str
-    test_list: str
-    classes: int
-    trunk: str = "open_nsfw"
-    weights: str = ""
-    resize: tuple = ()       # (H, W) before cropping; () = the tool's default
-    crop: int = 0            # 0 = the trunk's input size
-    grouped: bool = True     # rows per GROUP (videos); False: per item
-    preprocess: str = "caffe"  # fvvae.data.preprocess.PREPROCESSING
-    class_names: str = ""    # classes.txt (LABEL NAME lines) for the tables; "" = numbers
-
-
-# The settings a command line sets (tools/run_protocol.py, the demo): each an
-# option --NAME with its default from the settings and this help.
-SETTING_HELP = {
-    "iterations": "FV-VAE training iterations (the paper: 5000 at batch 128)",
-    "batch": "FV-VAE training batch (the paper: 128)",
-    "latent": "K, FV-VAE's latent size (the paper: 255)",
-    "lambda3": "weight of the classification loss (the paper: 1000; 0 is FV-VAE⁻)",
-    "fv_size": "FV's Gaussians (the paper: 128)",
-    "vlad_size": "VLAD's centres (the paper: 256)",
-    "bp_pca": "BP's PCA of the descriptors (0: BP on the full C x C)",
-    "sample": "training descriptors the codebooks are fitted on",
-    "seed": "the seed of the data's order, the codebooks and training",
-}
-
-
-def add_settings_options(ap, d):
-    """--iterations, --batch, ... (SETTING_HELP) with the defaults of d, and
-    --gpu, on an argparse parser."""
-    for name, text in SETTING_HELP.items():
-        ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)),
-                        default=getattr(d, name), help=text + " (default %(default)s)")
-    ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
-
-
-def slug(text):
-    """A name as a file or stage name: runs of other characters as one '_'."""
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
-
-
-@dataclass
-class Variant:
-    """One FV-VAE head of a run: its row name, lambda3 (0: FV-VAE⁻), latent
-    size K, trained the authors' way with the trunk in the graph (augment),
-    Caffe's training seed (None: the run's), or not trained at all; and for
-    the evidence's follow-ups (docs/evidence.md): `label` naming a departure,
-    `sets` (make_nets.py config keys, e.g. {"dropout": 0}), `iterations`
-    (None: the run's) and `fim` (estimate_fim.py --method; "": its default)."""
-    name: str
-    lambda3: float
-    latent: int
-    augment: bool = False
-    seed: Optional[int] = None
-    untrained: bool = False
-    label: str = ""
-    sets: dict = field(default_factory=dict)
-    iterations: Optional[int] = None
-    fim: str = ""
 
 
 class Protocol(ToolAdapter, StreamedSides):
@@ -276,8 +174,6 @@ class Protocol(ToolAdapter, StreamedSides):
             params.update(augment=True, resize=list(s.augment_resize))
         if sets:
             params.update(sets=sets)
-        extra_sets = [a for k, v in sorted((sets or {}).items())
-                      for a in ("--set", "%s=%s" % (k, json.dumps(v)))]
 
         def train():
             stamp = os.path.join(folder, "params.json")
@@ -288,18 +184,12 @@ class Protocol(ToolAdapter, StreamedSides):
             os.makedirs(snapshots, exist_ok=True)
             with open(stamp, "w") as f:
                 json.dump(params, f)
-            self.tool("make_nets.py", "--out", folder,
-                      "--set", "source=%s" % self.path("activations", "sets_train.lmdb"),
-                      "--set", "channels=%d" % C,
-                      "--set", "descriptors=%d" % self.descriptors_per_set,
-                      "--set", "encoder=[%d, %d]" % (C, latent),
-                      "--set", "classes=%d" % self.data.classes, "--set", "batch=%d" % s.batch,
-                      "--set", "iterations=%d" % budget,
-                      "--set", "snapshot=%d" % max(1, budget // 4),
-                      "--set", "lambda3=%g" % lambda3, "--set", "seed=%d" % seed, *extra_sets,
-                      *(["--trunk", self.data.trunk, "--trunk-list", self.data.train_list]
-                        + (["--set", "resize=%s" % list(s.augment_resize)]
-                           if s.augment_resize else []) if augment else []))
+            self.tool("make_nets.py", *self.make_nets_args(
+                folder, dict(source=self.path("activations", "sets_train.lmdb"), channels=C,
+                             descriptors=self.descriptors_per_set, encoder=[C, latent],
+                             classes=self.data.classes, batch=s.batch, iterations=budget,
+                             snapshot=max(1, budget // 4), lambda3=lambda3, seed=seed),
+                sets or {}, augment))
             start = time.time()
             solver = os.path.join(folder, "solver_with_trunk.prototxt" if augment
                                   else "solver.prototxt")
@@ -352,32 +242,16 @@ class Protocol(ToolAdapter, StreamedSides):
         tag = str(size or ("_pca%d" % self.s.bp_pca if method == "bp" and self.s.bp_pca else ""))
         folder = self.path("encodings", method + tag)
         files = {sp: os.path.join(folder, "%s_%s.h5" % (method, sp)) for sp in ("train", "test")}
-        args = ["--method", method, "--out", folder, "--seed", self.s.seed,
-                "--sample", self.s.sample,
-                "--train", self.path("activations", "%s_train.lmdb" % kind),
-                "--test", self.path("activations", "%s_test.lmdb" % kind)]
-        args += self.list_arg("train", "--train-list") + self.list_arg("test", "--test-list")
-        if size:
-            args += ["--size", size]
-        if method == "bp" and self.s.bp_pca:
-            args += ["--pca", self.s.bp_pca]
-
-        if self.s.compact:
-            args += ["--compact"]
+        pca = self.s.bp_pca if method == "bp" else 0
         if self.streaming:      # the test rows come chunk by chunk (stream_test)
-            test = args.index("--test")
-            common = args[:test] + args[test + 2:]
-            for flag in ("--train-list", "--test-list"):
-                if flag in common:
-                    i = common.index(flag)
-                    common = common[:i] + common[i + 2:]
-            self.test_jobs.append((name, kind, "encode.py", common + ["--only", "test"]
-                + self.list_arg("test", "--test-list"), files["test"]))
+            self.test_jobs.append((name, kind, "encode.py", self.encode_args(
+                method, folder, size, pca, only="test"), files["test"]))
             if kind != "sets":  # written by train_stream from its chunk stores
                 return files, 0.0
-            args = common + ["--only", "train"] + self.list_arg("train", "--train-list")
+            args = self.encode_args(method, folder, size, pca, only="train")
             outputs = [files["train"]]
         else:
+            args = self.encode_args(method, folder, size, pca)
             outputs = list(files.values())
 
         def make():

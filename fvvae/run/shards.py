@@ -6,8 +6,6 @@ keep the global item index as their key, and FV rows keep the group order,
 so the merged output holds what one unsharded run writes."""
 import os
 
-import numpy as np
-
 
 def parse_shard(text):
     """'i/N' -> (i, N), 0 <= i < N."""

@@ -73,7 +73,8 @@ def items_list(source, out_dir):
 class FinishedRun:
     def __init__(self, folder):
         from fvvae.methods import BASELINES
-        from fvvae.run.protocol import Data, Protocol, ProtocolSettings
+        from fvvae.run.protocol import Protocol
+        from fvvae.run.settings import Data, ProtocolSettings
         path = os.path.join(folder, MANIFEST)
         if not os.path.isfile(path):
             raise FileNotFoundError("%s: no %s (a run of tools/run_protocol.py or "
