@@ -115,17 +115,10 @@ class Protocol(ToolAdapter, StreamedSides):
 
         def make():
             for split in ("train", "test"):
-                args = ["--trunk", d.trunk, "--list", getattr(d, split + "_list"), "--batch", 16,
-                        "--out", self.path("activations", "sets_%s.lmdb" % split),
-                        "--maps", self.path("activations", "maps_%s.lmdb" % split),
-                        "--global", self.path("activations", "global_%s.lmdb" % split)]
-                if d.weights:
-                    args += ["--weights", d.weights]
-                if d.resize:
-                    args += ["--resize"] + list(d.resize)
-                if d.crop:
-                    args += ["--crop", d.crop]
-                args += ["--preprocess", d.preprocess]
+                args = self.extract_args(split) + [
+                    "--out", self.path("activations", "sets_%s.lmdb" % split),
+                    "--maps", self.path("activations", "maps_%s.lmdb" % split),
+                    "--global", self.path("activations", "global_%s.lmdb" % split)]
                 if split == "train":   # Caffe's Data layer reads the records in key order
                     args += ["--shuffle", self.s.seed]
                 self.tool("extract_descriptors.py", *args)
