@@ -98,14 +98,17 @@ class ToolAdapter:
             args += ["--crop", d.crop]
         return args + ["--preprocess", d.preprocess]
 
-    def trunk_job(self, split, work, start, end, sets, kinds, extra=()):
-        """The trunk's pass over a chunk's items start..end-1: (tool, args)
-        writing the sets into `sets` and the maps / global activations the
-        chunk's methods read (`kinds`) into the chunk folder."""
-        return ("extract_descriptors.py", self.extract_args(split) + [
-            "--out", sets, "--items", "%d:%d" % (start, end)] + list(extra)
-            + (["--maps", os.path.join(work, "maps.lmdb")] if "maps" in kinds else [])
-            + (["--global", os.path.join(work, "global.lmdb")] if "global" in kinds else []))
+    def trunk_job(self, split, kinds, kept=False, extra=()):
+        """The trunk's pass over a chunk's items (a ChunkJob): the sets into
+        the kept store (the training side, kept=True) or the chunk's folder,
+        and the maps / global activations the chunk's methods read (`kinds`)
+        into the chunk's folder."""
+        from fvvae.run.streaming import ITEMS, STORE, WORK, ChunkJob
+        return ChunkJob("trunk", "", "extract_descriptors.py", tuple(
+            self.extract_args(split) + ["--out", STORE if kept else WORK("sets.lmdb"),
+                                        "--items", ITEMS] + list(extra)
+            + (["--maps", WORK("maps.lmdb")] if "maps" in kinds else [])
+            + (["--global", WORK("global.lmdb")] if "global" in kinds else [])))
 
     def make_nets_args(self, folder, config, sets, augment):
         """make_nets.py's argv: OUT, each config key as --set KEY=VALUE (in

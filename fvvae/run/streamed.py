@@ -12,6 +12,7 @@ import shutil
 from fvvae.files import atomic, digest
 from fvvae.methods import BASELINE_METHODS, BASELINES
 from fvvae.run.adapter import ProtocolError
+from fvvae.run.streaming import OUT, ROW, ROWS, WORK, ChunkJob
 
 log = logging.getLogger("fvvae.run.protocol")
 
@@ -52,20 +53,17 @@ class StreamedSides:
             folder = self.path("encodings", method)
             args = ["--method", method, "--out", folder, "--only", "train"] + self.list_arg(
                 "train", "--train-list") + (["--compact"] if s.compact else [])
-            jobs.append((name, os.path.join(folder, "%s_train.h5" % method),
-                         lambda work, row, total, out, a=args, k=kind: ("encode.py", a + [
-                             "--train", os.path.join(work, k + ".lmdb"), "--train-out", out,
-                             "--row-offset", row, "--rows-total", total])))
-        kinds = {BASELINES[n][1] for n, _, _ in jobs}
+            jobs.append(ChunkJob(name, os.path.join(folder, "%s_train.h5" % method), "encode.py",
+                                 tuple(args + ["--train", WORK(kind + ".lmdb"), "--train-out",
+                                               OUT, "--row-offset", ROW, "--rows-total", ROWS])))
+        kinds = {BASELINES[j.label][1] for j in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "preprocess": d.preprocess,
                   "crop": d.crop, "list": d.train_list, "list_file": digest(d.train_list),
                   "train_order_seed": s.seed,
-                  "chunk": s.chunk, "compact": s.compact, "rows": [n for n, _, _ in jobs]}
-
-        def extract(work, start, end, store):
-            return self.trunk_job("train", work, start, end, store, kinds, ["--shuffle", s.seed])
-        return self.streamed("train", params, deps, spans, rows, jobs, extract, sets)
+                  "chunk": s.chunk, "compact": s.compact, "rows": [j.label for j in jobs]}
+        trunk = self.trunk_job("train", kinds, kept=True, extra=["--shuffle", s.seed])
+        return self.streamed("train", params, deps, spans, rows, jobs, trunk, sets)
 
     def stream_test(self):
         """The test side, chunk by chunk, after every method's training side:
@@ -73,56 +71,49 @@ class StreamedSides:
         stores are deleted. Returns {row name: seconds}."""
         spans, rows = self.spans("test")
         kinds = {kind for _, kind, _, _, _ in self.test_jobs} | {"sets"}
-        jobs = []
-        for name, kind, tool, args, out in self.test_jobs:
-            flag = "--test" if tool == "encode.py" else "--source"
-            jobs.append((name, out, lambda work, row, total, o, t=tool, a=args, f=flag, k=kind: (
-                t, a + (["--test-out", o] if t == "encode.py" else ["--out", o]) + [
-                    f, os.path.join(work, k + ".lmdb"), "--row-offset", row,
-                    "--rows-total", total])))
-
-        def extract(work, start, end, _):
-            return self.trunk_job("test", work, start, end, os.path.join(work, "sets.lmdb"),
-                                  kinds)
+        jobs = [ChunkJob(name, out, tool, tuple(
+            args + (["--test-out", OUT] if tool == "encode.py" else ["--out", OUT])
+            + ["--test" if tool == "encode.py" else "--source", WORK(kind + ".lmdb"),
+               "--row-offset", ROW, "--rows-total", ROWS]))
+            for name, kind, tool, args, out in self.test_jobs]
 
         params = {"list": self.data.test_list, "list_file": digest(self.data.test_list),
                   "chunk": self.s.chunk,
                   "jobs": [[str(a) for a in j[:4]] for j in self.test_jobs]}
         deps = [self.source_stage] + [n for n in self.stages.keys if n.startswith(
             ("encode_", "fv_"))]
-        return self.streamed("test", params, deps, spans, rows, jobs, extract)
+        return self.streamed("test", params, deps, spans, rows, jobs,
+                             self.trunk_job("test", kinds))
 
-    def streamed(self, side, params, deps, spans, rows, jobs, extract, store=None):
+    def streamed(self, side, params, deps, spans, rows, jobs, trunk, store=None):
         """A streamed stage (SIDE_stream) over the chunks `spans` of `rows`
-        rows: jobs [(row name, final file, fn(chunk folder, row, rows in the
-        file, file) -> (tool, args))], extract(chunk folder, start, end,
-        store): the trunk over a chunk's items, into the chunk folder (and the
-        kept `store`, the training side's sets). On one machine the chunks run
-        in turn; with --shard this process runs only its shard's (shard()),
-        and with --shards the stage takes the shards' rows (merge_shards())."""
+        rows: jobs [ChunkJob] each writing a final file, trunk the ChunkJob of
+        the trunk's pass (into the kept `store`, the training side's sets,
+        and the chunk's folder). streaming.plan_chunks makes the plan of the
+        chunks not done yet, run_plan runs it in one process. With --shard
+        this process runs only its shard's chunks (shard()), and with
+        --shards the stage takes the shards' rows (merge_shards())."""
         from fvvae.run import streaming
         name = side + "_stream"
         key = self.stages.key(params, deps)
-        outputs = ([store] if store else []) + [out for _, out, _ in jobs]
+        outputs = ([store] if store else []) + [j.out for j in jobs]
         if self.s.shard and self.s.side == side:
-            return self.shard(side, key, spans, rows, jobs, extract, store)
+            return self.shard(side, key, spans, rows, jobs, trunk, store)
 
         def make():
-            streaming.prepare(self.stages, name, key, outputs, self.path("stream"))
+            folder = self.path("stream")
+            streaming.prepare(self.stages, name, key, outputs, folder)
             if self.s.shards:
                 return self.merge_shards(side, key, jobs, store, spans[-1][1] if spans else 0)
-            return streaming.run_chunks(
-                side, spans, rows, [(label, out, lambda w, r, f=fn, o=out: f(w, r, rows, o))
-                                    for label, out, fn in jobs],
-                lambda w, a, b: extract(w, a, b, store), self.path("stream"),
-                store and streaming.holds(store),
-                lambda plan, desc: self.run_plan(plan, desc, self.path("stream")))
+            plan = streaming.plan_chunks(side, spans, rows, jobs, trunk, folder, store)
+            return streaming.seconds_by_job(jobs, self.run_plan(plan, side, folder)
+                                            if plan else {})
         return self.stages.run(name, params, outputs, make, deps=deps)
 
     def shard_folder(self, side, i, n):
         return self.path("shards", "%s-%d-of-%d" % (side, i, n))
 
-    def shard(self, side, key, spans, rows, jobs, extract, store):
+    def shard(self, side, key, spans, rows, jobs, trunk, store):
         """Shard i of n of a streamed stage (--shard i/n --side SIDE): the
         i-th of n contiguous blocks of its chunks, into
         OUT/shards/SIDE-i-of-n/ (the same relative paths as the final files,
@@ -150,18 +141,15 @@ class StreamedSides:
         mine = [(a, b, r - first) for a, b, r in spans[b0:b1]]
         local = self.in_shard(folder)
         kept = local(store) if store else None
-        for path in [kept or folder] + [local(out) for _, out, _ in jobs]:
+        for path in [kept or folder] + [local(j.out) for j in jobs]:
             os.makedirs(os.path.dirname(path), exist_ok=True)
         log.info("%s side, shard %d of %d: chunks %d..%d of %d (rows %d..%d) into %s",
                  side, i, n, b0, b1 - 1, len(spans), first, last - 1, folder)
-        seconds = streaming.run_chunks(
-            side, mine, last - first,
-            [(label, local(out), lambda w, r, f=fn, o=local(out): f(w, r, last - first, o))
-             for label, out, fn in jobs],
-            lambda w, a, b: extract(w, a, b, kept), os.path.join(folder, "stream"),
-            kept and streaming.holds(kept),
-            lambda plan, desc: self.run_plan(plan, desc, os.path.join(folder, "stream")),
-            desc="%s %d/%d" % (side, i, n))
+        work = os.path.join(folder, "stream")
+        plan = streaming.plan_chunks(side, mine, last - first, jobs, trunk, work, kept,
+                                     {j.label: local(j.out) for j in jobs})
+        seconds = streaming.seconds_by_job(
+            jobs, self.run_plan(plan, "%s %d/%d" % (side, i, n), work) if plan else {})
         with atomic(done) as f:
             json.dump({"key": key, "seconds": seconds, "chunks": len(mine)}, f)
         return seconds
@@ -191,14 +179,14 @@ class StreamedSides:
                 % (side, "s" if len(missing) > 1 else "", ", ".join(map(str, missing)), n, n,
                    side))
         try:
-            for path in ([store] if store else []) + [out for _, out, _ in jobs]:
+            for path in ([store] if store else []) + [j.out for j in jobs]:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
             if store:
                 shards.merge_stores(store, n, items, consume=True, parts=[
                     self.in_shard(f)(store) for f, r in zip(folders, records) if r["chunks"]])
-            for _, out, _ in jobs:
-                shards.merge_features(out, n, [self.in_shard(f)(out) for f, r in
-                                               zip(folders, records) if r["chunks"]])
+            for j in jobs:
+                shards.merge_features(j.out, n, [self.in_shard(f)(j.out) for f, r in
+                                                 zip(folders, records) if r["chunks"]])
         except (OSError, ValueError) as e:
             raise ProtocolError("merging the %s side's shards: %s" % (side, e)) from None
         for f in folders:

@@ -31,6 +31,7 @@ stores (bench/scale.py measures it).
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 
 from fvvae.files import atomic
 
@@ -121,31 +122,68 @@ def prepare(stages, name, key, outputs, marker_dir):
         f.write(key)
 
 
-def run_chunks(name, spans, rows, jobs, extract, folder, extracted=None, run_plan=None,
-               desc=None):
-    """The chunks (start, end, first row) not done yet, each: unless every
-    job's file holds the chunk's rows (and extracted(start, end) says the
-    trunk's kept outputs hold its items), extract(chunk folder, start, end)
-    -> (tool, args), the trunk's pass, then the jobs whose file lacks the
-    chunk's rows; the chunk's stores are deleted after it.
-    jobs: [(label, file it writes, fn(chunk folder, row) -> (tool, args))];
-    rows: the files' rows in all. run_plan([(chunk folder, [(label, (tool,
-    args))])], desc) runs them all in one process (tools/run_tools.py: the
-    trunk and the methods' nets loaded once a side, not once a chunk) and
-    returns {label: seconds}. Returns {label: seconds} (the trunk's left out)."""
+@dataclass(frozen=True)
+class ChunkJob:
+    """One tool call a chunk makes: TOOL with ARGS, writing rows into OUT
+    ('' for the trunk's pass). An argument may be a slot, filled per chunk
+    (fill): WORK(name) a store in the chunk's folder, ROW its first row, ROWS
+    the rows of the file, OUT the file (a shard's part of it), ITEMS the
+    chunk's items as START:END, STORE the kept store (the training sets)."""
+    label: str
+    out: str
+    tool: str
+    args: tuple
+
+    def fill(self, work, start, end, row, rows, out=None, store=None):
+        """(tool, argv) of this job for one chunk."""
+        values = {ROW: row, ROWS: rows, OUT: out or self.out, ITEMS: "%d:%d" % (start, end),
+                  STORE: store}
+        argv = []
+        for a in self.args:
+            if isinstance(a, tuple) and a and a[0] == "work":
+                argv.append(os.path.join(work, a[1]))
+            else:
+                argv.append(values[a] if isinstance(a, Slot) else a)
+        return self.tool, [str(a) for a in argv]
+
+
+class Slot(str):
+    """A placeholder of a ChunkJob's argv."""
+
+
+ROW, ROWS, OUT, ITEMS, STORE = (Slot(n) for n in ("{row}", "{rows}", "{out}", "{items}",
+                                                  "{store}"))
+
+
+def WORK(name):
+    """A store `name` in the chunk's folder."""
+    return ("work", name)
+
+
+def plan_chunks(name, spans, rows, jobs, trunk, folder, store=None, outputs=None):
+    """The plan of a streamed side: [(chunk folder, [(label, (tool, argv))])]
+    for the chunks (start, end, first row) not done yet. A chunk is done when
+    every job's file holds its rows (and the kept `store`, if any, its
+    items); else it gets the trunk's pass (the ChunkJob `trunk`) and the jobs
+    whose file lacks its rows. A done chunk's leftover folder is removed.
+    outputs: {job label: the file it writes here} (a shard's parts; default
+    each job's own). rows: the files' rows in all."""
+    outputs = outputs or {}
+    extracted = holds(store) if store else None
     plan = []
     for c, (start, end, row) in enumerate(spans):
         last = spans[c + 1][2] if c + 1 < len(spans) else rows
         work = os.path.join(folder, "%s-%d" % (name, c))
-        pending = [(label, fn) for label, path, fn in jobs if rows_done(path) < last]
+        pending = [j for j in jobs if rows_done(outputs.get(j.label, j.out)) < last]
         if pending or not (extracted is None or extracted(start, end)):
-            plan.append((work, [("trunk", extract(work, start, end))]
-                         + [(label, fn(work, row)) for label, fn in pending]))
+            plan.append((work, [("trunk", trunk.fill(work, start, end, row, rows, store=store))]
+                         + [(j.label, j.fill(work, start, end, row, rows,
+                                             outputs.get(j.label, j.out))) for j in pending]))
         else:
             remove(work)            # a killed run's leftovers of a chunk since finished
-    seconds = {label: 0.0 for label, _, _ in jobs}
-    if plan:
-        for label, sec in run_plan(plan, desc or name).items():
-            if label in seconds:
-                seconds[label] += sec
-    return seconds
+    return plan
+
+
+def seconds_by_job(jobs, measured):
+    """{job label: seconds} of a plan's run (the trunk's left out)."""
+    return {j.label: measured.get(j.label, 0.0) for j in jobs}
