@@ -225,6 +225,23 @@ def test_changed_settings_rerun_what_they_change(tmp_path):
     assert "stage train_fvvae_full_k15: running" in third
 
 
+@pytest.mark.quick
+def test_budget_and_bp_fit_the_data():
+    """FV-VAE's iterations capped at 200 epochs of the training sets (never
+    at the paper's scale); BP's PCA to 512 on trunks of more channels when
+    --bp-pca is not given, none on 512, what is given kept."""
+    from fvvae.data.input_check import fit_bp, fit_budget
+    assert fit_budget(5000, 128, 60) == (94, [
+        "FV-VAE: 5000 iterations reduced to 94: 60 training descriptor sets at batch 128, "
+        "at most 200 epochs"])                                  # 200 * 60 / 128 = 93.75
+    assert fit_budget(5000, 128, 238000) == (5000, [])         # UCF101: 2.7 epochs
+    assert fit_budget(5000, 128, 5994) == (5000, [])           # CUB: 107 epochs
+    pca, notes = fit_bp(None, 1024)
+    assert pca == 512 and "1,048,576" in notes[0] and "262,144" in notes[0]
+    assert fit_bp(None, 512) == (0, []) and fit_bp(0, 2048) == (0, [])
+    assert fit_bp(64, 1024) == (64, [])
+
+
 def test_codebooks_fit_the_descriptors_there_are():
     from fvvae.data.input_check import fit_codebooks
     assert fit_codebooks(128, 256, 100000) == (128, 256, [])

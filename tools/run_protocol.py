@@ -59,7 +59,12 @@ def main(argv=None):
     ap.add_argument("--title", default="")
     ap.add_argument("--methods", default=",".join(ORDER),
                     help="comma-separated subset of %s" % ", ".join(ORDER))
-    add_settings_options(ap, d)
+    from fvvae.data.input_check import BP_PCA, MAX_EPOCHS
+    add_settings_options(ap, d, fitted={"bp_pca": "%d when the trunk has more than %d channels, "
+                                        "else 0" % (BP_PCA, BP_PCA)})
+    ap.add_argument("--exact-budget", action="store_true",
+                    help="keep --iterations even where it is more than %d epochs of the training "
+                    "descriptor sets (by default it is capped there)" % MAX_EPOCHS)
     ap.add_argument("--augment", action="store_true",
                     help="also FV-VAE- and FV-VAE trained with the trunk in the graph on "
                          "shuffled, randomly cropped, mirrored images (rows '+aug')")
@@ -113,15 +118,20 @@ def main(argv=None):
     # the codebooks fitted to the training descriptors there are
     from fvvae.trunks.descriptors import frame_descriptor_count
     from fvvae.data.image_list import read_list
-    from fvvae.data.input_check import fit_codebooks
+    from fvvae.data.input_check import fit_bp, fit_budget, fit_codebooks
     per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
         trunk.map_size ** 2 if trunk else 50)
     n_desc = min(args.sample, per_item * len(read_list(args.train_list, check_files=False)))
-    codebook_notes = []
+    codebook_notes, budget_notes = [], []
     if not args.exact_codebooks:
         args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(
             args.fv_size, args.vlad_size, n_desc)
-    for note in codebook_notes:
+    args.bp_pca, bp_notes = fit_bp(args.bp_pca, trunk.channels if trunk else 0)
+    codebook_notes += bp_notes
+    if not args.exact_budget:
+        args.iterations, budget_notes = fit_budget(
+            args.iterations, args.batch, len(read_list(args.train_list, check_files=False)))
+    for note in codebook_notes + budget_notes:
         print("run_protocol: %s" % note, file=sys.stderr)
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
                          sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
@@ -171,8 +181,9 @@ def main(argv=None):
                 ("trunk", "%s (%s)" % (args.trunk, args.weights or (
                     "embedded weights" if args.trunk.startswith("open_nsfw")
                     else "weights from its environment variable"))),
-                ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d"
-                 % (s.latent, s.lambda3, s.iterations, s.batch)),
+                ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d%s"
+                 % (s.latent, s.lambda3, s.iterations, s.batch,
+                    "".join("; " + n for n in budget_notes))),
                 ("FV / VLAD / BP", "%d Gaussians / %d centres / PCA %s, fitted on %d training "
                  "descriptors%s" % (s.fv_size, s.vlad_size, s.bp_pca or "none", n_desc,
                                     "".join("; " + n for n in codebook_notes))),

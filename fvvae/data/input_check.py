@@ -148,3 +148,39 @@ def fit_codebooks(fv_size, vlad_size, descriptors):
                          "component" % (name, size, unit, k, descriptors, MIN_PER_COMPONENT))
         sizes.append(k)
     return sizes[0], sizes[1], notes
+
+
+# FV-VAE's training budget: at most MAX_EPOCHS passes over the training
+# descriptor sets. Above the paper's own (5,000 x 128 is 2.7 epochs of
+# UCF101's 238K frames, 107 of CUB's 5,994 images): it changes nothing at the
+# paper's scale and stops 5,000 iterations from being 10,000 epochs of a
+# folder of 60 images (about 45 CPU minutes spent fitting them).
+MAX_EPOCHS = 200
+
+
+def fit_budget(iterations, batch, sets):
+    """(iterations, [note]): capped at MAX_EPOCHS epochs of `sets` training
+    descriptor sets at `batch`."""
+    cap = max(1, -(-MAX_EPOCHS * sets // batch))
+    if iterations <= cap:
+        return iterations, []
+    return cap, ["FV-VAE: %d iterations reduced to %d: %d training descriptor sets at batch %d, "
+                 "at most %d epochs" % (iterations, cap, sets, batch, MAX_EPOCHS)]
+
+
+# BP's dimension is C^2: 262,144 on VGG_19's 512 channels (the paper's Table 2),
+# 1,048,576 on open_nsfw's 1,024 and 4,194,304 on ResNet_152's 2,048.
+BP_PCA = 512
+
+
+def fit_bp(bp_pca, channels):
+    """(bp_pca, [note]) for a BP whose PCA was not given (None): the
+    descriptors' PCA to BP_PCA when the trunk has more channels, so that BP
+    keeps the paper's 512^2 dimensions; else none (0)."""
+    if bp_pca is not None:
+        return bp_pca, []
+    if channels <= BP_PCA:
+        return 0, []
+    return BP_PCA, ["BP: the %d-channel descriptors' PCA to %d (%s dimensions, as the paper's BP "
+                    "on VGG_19's 512 channels; without it %s): --bp-pca 0 keeps every channel"
+                    % (channels, BP_PCA, format(BP_PCA ** 2, ","), format(channels ** 2, ","))]

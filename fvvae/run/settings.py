@@ -81,12 +81,16 @@ SETTING_HELP = {
 }
 
 
-def add_settings_options(ap, d):
+def add_settings_options(ap, d, fitted=None):
     """--iterations, --batch, ... (SETTING_HELP) with the defaults of d, and
-    --gpu, on an argparse parser."""
+    --gpu, on an argparse parser. fitted: {name: what the default is} for
+    the settings whose default is fitted to the data (default None)."""
+    fitted = fitted or {}
     for name, text in SETTING_HELP.items():
         ap.add_argument("--" + name.replace("_", "-"), type=type(getattr(d, name)),
-                        default=getattr(d, name), help=text + " (default %(default)s)")
+                        default=None if name in fitted else getattr(d, name),
+                        help=text + (" (default %s)" % fitted[name] if name in fitted
+                                     else " (default %(default)s)"))
     ap.add_argument("--gpu", type=int, help="GPU id for every net and solver (CPU when absent)")
 
 
