@@ -32,7 +32,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = os.path.join(ROOT, ".venv", "bin", "python")
 # (data set, chunks of the training side, of the test side) at the defaults:
-# training chunks hold as many items as test chunks (fvvae.run.protocol.spans)
+# training chunks hold as many items as test chunks (fvvae.run.streamed, spans)
 CHUNKS = [("UCF101 split 1 (10-crop)", -(-9537 // 200), -(-3783 // 20)),
           ("ActivityNet v1.3", -(-10024 // 200), -(-4926 // 20)),
           ("CUB-200-2011", -(-5994 // 500), -(-5794 // 500))]
@@ -87,12 +87,13 @@ def main(argv=None):
         (_, tool, targs), rest = jobs[0], jobs[1:]
         subprocess.run([PY, os.path.join(ROOT, "tools", tool)] + targs, check=True,
                        capture_output=True)
-        spec = os.path.join(folder, "jobs-%d.json" % c)
+        spec = os.path.join(folder, "jobs-%d.json" % c)     # this chunk's methods: a plan
         with open(spec, "w") as f:
-            json.dump([[t, a] for _, t, a in rest], f)
+            json.dump({"desc": "chunk %d" % c, "chunks": [
+                {"work": chunk, "jobs": [[label, t, a] for label, t, a in rest]}]}, f)
         subprocess.run([PY, os.path.join(ROOT, "tools", "run_tools.py"), spec], check=True,
                        capture_output=True)
-        shutil.rmtree(chunk)
+        shutil.rmtree(chunk, ignore_errors=True)        # the plan removed it already
     results["a process a chunk"] = time.time() - start
     # one process a side: a plan
     folder = os.path.join(work, "per_side")

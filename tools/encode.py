@@ -13,7 +13,7 @@ video: the mean of its frames' representations. FV's GMM and VLAD's centres
 are fitted on training descriptors only and saved in OUT/METHOD_codebook.npz.
 Resumable: finished rows are kept.
 
-Streaming (fvvae.run.protocol, chunks of whole videos): `--only train` writes the
+Streaming (fvvae.run.streamed, chunks of whole videos): `--only train` writes the
 training rows (and fits the codebook); `--only test --test CHUNK_STORE
 --test-out FILE` encodes one chunk's test rows with the saved codebook.
 --compact stores rows normalised in float16 (fvvae.data.representations).

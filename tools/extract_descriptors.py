@@ -55,7 +55,7 @@ def main(argv=None):
     ap.add_argument("--items", metavar="START:END",
                     help="only the list's items START..END-1, into OUT as named (keys stay "
                     "the list's indices): a chunk of whole videos when streaming "
-                    "(fvvae.run.protocol), or a shuffled training store written chunk by chunk")
+                    "(fvvae.run.streamed), or a shuffled training store written chunk by chunk")
     args = ap.parse_args(argv)
     if args.items and args.shard:
         ap.error("--items and --shard exclude each other")

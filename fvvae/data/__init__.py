@@ -3,4 +3,4 @@
 the blobs loaded ahead of the net (loader), descriptor sets in LMDB
 (descriptor_store), representation files in HDF5 (representations), every
 input checked before any work (input_check), and a full disk named
-(diskspace). Imports nothing else of fvvae."""
+(diskspace). Imports nothing else of fvvae but fvvae.files."""

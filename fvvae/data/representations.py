@@ -19,7 +19,7 @@ import numpy as np
 
 
 # The classifier stage's normalisation (section 5.2): signed square root, then
-# L2 per row. A compact file stores its rows so; fvvae.evaluation.svm applies it.
+# L2 per row. A compact file stores its rows so; FeatureFile applies it on reading.
 FLOOR = 1e-10
 
 

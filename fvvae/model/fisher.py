@@ -9,7 +9,7 @@
     variance       1 / standard deviation of the column;
   each with a floor of 1e-10 on the divisor;
 * the classifier's normalisation (signed square root, then L2) is
-  fvvae.evaluation.svm.normalize_rows.
+  fvvae.data.representations.normalize_rows.
 """
 import os
 from collections import OrderedDict
