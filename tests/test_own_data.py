@@ -223,6 +223,8 @@ def test_changed_settings_rerun_what_they_change(tmp_path):
     third = log.read_text()[before:]
     assert "stage descriptors: running" in third
     assert "stage train_fvvae_full_k15: running" in third
+    # trained from the start on the new sets: never resumed from the old labels' snapshots
+    assert "resuming training" not in third
 
 
 @pytest.mark.quick

@@ -169,14 +169,19 @@ class Protocol(ToolAdapter, StreamedSides):
             params.update(sets=sets)
 
         def train():
+            # the folder's snapshots are resumed only when made from these
+            # settings and these training sets (the stage's key: relabelled
+            # lists make new sets, and a resumed solverstate would keep the
+            # old training)
             stamp = os.path.join(folder, "params.json")
+            made = dict(params, made_from=self.stages.key(params, (self.source_stage,)))
             if os.path.exists(folder):
                 old = json.load(open(stamp)) if os.path.exists(stamp) else None
-                if old != params:               # another setting's leftovers
+                if old != made:                 # another setting's or data's leftovers
                     shutil.rmtree(folder)
             os.makedirs(snapshots, exist_ok=True)
-            with open(stamp, "w") as f:
-                json.dump(params, f)
+            with atomic(stamp) as f:
+                json.dump(made, f)
             self.tool("make_nets.py", *self.make_nets_args(
                 folder, dict(source=self.path("activations", "sets_train.lmdb"), channels=C,
                              descriptors=self.descriptors_per_set, encoder=[C, latent],
