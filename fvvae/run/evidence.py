@@ -210,15 +210,25 @@ def analysis_claims(regime, folder):
 
 
 def follow_up_rows(runs):
-    """Each follow-up against FV-VAE (seed 0) on the same items: exploratory,
-    exact McNemar, not in the claims' Holm family."""
+    """Each follow-up against FV-VAE (seed 0) and against BP on the same
+    items (docs/evidence.md, part 1: how they are read): exploratory, exact
+    McNemar, not in the claims' Holm family; p_holm: Holm over a regime's
+    follow-ups against FV-VAE."""
     rows = []
     for regime, results in runs.items():
-        for name in [n for n in results if n.startswith("FV-VAE ") and " seed " not in n
-                     and n != UNTRAINED]:
+        names = [n for n in results if n.startswith("FV-VAE ") and " seed " not in n
+                 and n != UNTRAINED]
+        against = []
+        for name in names:
             xa, ids = matrix(results, [name])
-            xb, _ = matrix(results, ["FV-VAE"], ids)
-            rows.append(claim_row(xa, xb, regime=regime, a=name, b="FV-VAE"))
+            for b in ("FV-VAE", "BP"):
+                if b in results:
+                    xb, _ = matrix(results, [b], ids)
+                    rows.append(claim_row(xa, xb, regime=regime, a=name, b=b))
+                    if b == "FV-VAE":
+                        against.append(rows[-1])
+        for r, p in zip(against, paired.holm([r["p"] for r in against])):
+            r["p_holm"] = p
     return rows
 
 

@@ -174,7 +174,8 @@ class Protocol(ToolAdapter, StreamedSides):
             # lists make new sets, and a resumed solverstate would keep the
             # old training)
             stamp = os.path.join(folder, "params.json")
-            made = dict(params, made_from=self.stages.key(params, (self.source_stage,)))
+            made = dict(params, made_from=self.stages.key(
+                params, [d for d in (self.source_stage,) if d in self.stages.keys]))
             if os.path.exists(folder):
                 old = json.load(open(stamp)) if os.path.exists(stamp) else None
                 if old != made:                 # another setting's or data's leftovers
