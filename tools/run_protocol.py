@@ -121,7 +121,8 @@ def main(argv=None):
     from fvvae.data.input_check import fit_bp, fit_budget, fit_codebooks
     per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
         trunk.map_size ** 2 if trunk else 50)
-    n_desc = min(args.sample, per_item * len(read_list(args.train_list, check_files=False)))
+    train_items = len(read_list(args.train_list, check_files=False))
+    n_desc = min(args.sample, per_item * train_items)
     codebook_notes, budget_notes = [], []
     if not args.exact_codebooks:
         args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(
@@ -130,7 +131,7 @@ def main(argv=None):
     codebook_notes += bp_notes
     if not args.exact_budget:
         args.iterations, budget_notes = fit_budget(
-            args.iterations, args.batch, len(read_list(args.train_list, check_files=False)))
+            args.iterations, args.batch, train_items)
     for note in codebook_notes + budget_notes:
         print("run_protocol: %s" % note, file=sys.stderr)
     s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],

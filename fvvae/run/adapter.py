@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from fvvae import ROOT
-from fvvae.methods import BASELINE_METHODS
+from fvvae.methods import BY_KEY
 
 log = logging.getLogger("fvvae.run.protocol")
 
@@ -134,7 +134,7 @@ class ToolAdapter:
         comes per chunk)."""
         args = ["--method", method, "--out", folder, "--seed", self.s.seed,
                 "--sample", self.s.sample]
-        kind = [m for m in BASELINE_METHODS if m.key == method][0].store
+        kind = BY_KEY[method].store
         args += ["--train", self.path("activations", "%s_train.lmdb" % kind)]
         if only is None:
             args += ["--test", self.path("activations", "%s_test.lmdb" % kind)]

@@ -61,14 +61,12 @@ class EvidenceSettings:
 
 
 def demo_settings(e, regime):
-    """The Demo's settings for one regime of the evidence."""
-    s = DemoSettings(out=os.path.join(os.path.abspath(e.out), regime), regime=regime,
-                     train_per_class=e.train_per_class, test_per_class=e.test_per_class,
-                     iterations=e.iterations, batch=e.batch, latent=e.latent,
-                     lambda3=e.lambda3, fv_size=e.fv_size, vlad_size=e.vlad_size,
-                     bp_pca=e.bp_pca, sample=e.sample, seed=e.seed, seeds=e.seeds,
-                     chunk=e.chunk, gpu=e.gpu, analysis=regime in e.analysis)
-    return s
+    """The Demo's settings for one regime of the evidence: every setting the
+    two share taken from the evidence's."""
+    shared = {f.name: getattr(e, f.name) for f in dataclasses.fields(DemoSettings)
+              if hasattr(e, f.name)}
+    return DemoSettings(**dict(shared, out=os.path.join(os.path.abspath(e.out), regime),
+                               regime=regime, analysis=regime in e.analysis))
 
 
 def follow_ups(s):
