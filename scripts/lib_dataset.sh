@@ -4,20 +4,16 @@ PY="$ROOT/.venv/bin/python"
 die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 need_dir() { [ -d "$1" ] || die "missing $2: expected the folder $1"; }
 need_file() { [ -f "$1" ] || die "missing $2: expected the file $1"; }
-# need_weights TRUNK [PATH]: prints the caffemodel to use, or stops naming the variable
+# need_weights TRUNK [PATH]: prints the caffemodel to use ("" for an embedded
+# trunk), or stops naming the flag or variable. The trunk -> variable map is
+# fvvae.trunks.zoo's (user_weights), read with the system python3 and the
+# standard library only: it runs before the setup, so a missing file is named
+# before 15 minutes of building.
 need_weights() {
-  local trunk=$1 path=${2:-} var
-  case $trunk in
-    open_nsfw|open_nsfw_flow) echo ""; return ;;   # embedded
-    vgg19_pool5|vgg19_conv5_4) var=FVVAE_VGG19_WEIGHTS ;;
-    vgg19_flow_pool5) var=FVVAE_VGG19_FLOW_WEIGHTS ;;
-    resnet152_res5c) var=FVVAE_RESNET152_WEIGHTS ;;
-    *) die "unknown trunk $trunk" ;;
-  esac
-  path=${path:-${!var:-}}
-  [ -n "$path" ] || die "trunk $trunk needs its caffemodel: pass it as a flag or set $var"
-  [ -f "$path" ] || die "trunk $trunk: the caffemodel $path (from ${2:+the flag}${2:-$var}) does not exist"
-  echo "$path"
+  local out
+  out=$(PYTHONPATH="$ROOT" python3 -c 'import sys; from fvvae.trunks.zoo import weights_main
+sys.exit(weights_main(sys.argv[1:]))' "$@" 2>&1) || die "$out"
+  echo "$out"
 }
 setup() { "$ROOT/scripts/setup.sh" >/dev/null; }
 # need_gpu ID: stops (one line, exit 2) unless Caffe has CUDA and device ID answers;

@@ -103,7 +103,19 @@ log "build done in $(( $(date +%s) - start )) s ($(command -v ccache >/dev/null 
 CAFFE_SRC="$ROOT/build/caffe-src"
 CAFFE_BUILD="$ROOT/build/caffe-build"
 SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-printf '%s\n' "$ROOT" "$ROOT/python_layers" "$CAFFE_SRC/python" > "$SITE/fvvae_caffe.pth"
+# the project's packages (pyproject.toml: fvvae, data_prep, bench), editable;
+# again only when pyproject.toml changes or the checkout moved
+proj_stamp="$VENV/.fvvae-project.sha256"
+proj_sum=$( (cat "$ROOT/pyproject.toml"; echo "$ROOT") | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$proj_stamp" 2>/dev/null)" != "$proj_sum" ] \
+   || ! "$VENV/bin/python" -c 'import importlib.metadata as m; m.version("fvvae-caffe")' 2>/dev/null; then
+  log "installing the project into .venv (pip install -e .)"
+  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" \
+    >"$ROOT/build/pip-install-e.log" 2>&1 || { tail -20 "$ROOT/build/pip-install-e.log"; exit 1; }
+  echo "$proj_sum" > "$proj_stamp"
+fi
+# pycaffe and our Python layers, from the build
+printf '%s\n' "$ROOT/python_layers" "$CAFFE_SRC/python" > "$SITE/fvvae_caffe.pth"
 # The caffe tool embeds the base interpreter: Python layers run from it need
 # the venv's site-packages and our paths on PYTHONPATH.
 cat > "$VENV/bin/caffe" <<WRAP

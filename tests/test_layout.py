@@ -1,5 +1,5 @@
 """The package's shape (issue 26): no file edits sys.path (the project is
-installed into .venv by scripts/setup.sh), imports in the package go one
+installed into .venv by scripts/setup.sh, `pip install -e .`), imports in the package go one
 way along a frame's journey."""
 import os
 import re
@@ -29,6 +29,25 @@ def test_no_file_edits_sys_path():
             edits.append("%s:%d" % (os.path.relpath(path, ROOT),
                                     text.count("\n", 0, m.start()) + 1))
     assert not edits, "edits sys.path: %s" % ", ".join(edits)
+
+
+def test_the_project_is_installed_as_a_package_not_put_on_the_path():
+    # pyproject.toml, `pip install -e .` in scripts/setup.sh: from outside the
+    # checkout, with the repository's root on no path, the packages import
+    # from it and the distribution knows its version
+    import subprocess
+    probe = ("import importlib.metadata as m, sys, fvvae, data_prep, bench\n"
+             "root = %r\n"
+             "assert root not in [p.rstrip('/') for p in sys.path], sys.path\n"
+             "assert fvvae.__file__.startswith(root + '/fvvae/'), fvvae.__file__\n"
+             "assert bench.__file__.startswith(root + '/bench/'), bench.__file__\n"
+             "print(m.version('fvvae-caffe'), fvvae.__version__)" % str(ROOT))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    res = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", probe], cwd="/",
+                         env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    installed, package = res.stdout.split()
+    assert installed == package
 
 
 

@@ -62,3 +62,38 @@ def test_missing_user_weights_are_explained(monkeypatch):
     with pytest.raises(FileNotFoundError) as e:
         trunk_weights("resnet152_res5c")
     assert "/nonexistent/ResNet-152-model.caffemodel" in str(e.value)
+
+
+@pytest.mark.quick
+def test_a_trunk_name_is_resolved_in_one_place_and_unknown_names_are_refused():
+    from fvvae.trunks.zoo import TRUNKS, UnknownTrunk, resolve_trunk
+    assert resolve_trunk("vgg19_conv5_4").input_size == 448
+    assert resolve_trunk(TRUNKS["open_nsfw"]) is TRUNKS["open_nsfw"]   # a Trunk passes through
+    with pytest.raises(UnknownTrunk) as e:
+        resolve_trunk("vgg16_pool5")
+    assert "'vgg16_pool5'" in str(e.value) and "resnet152_res5c" in str(e.value)
+
+
+@pytest.mark.quick
+@pytest.mark.parametrize("args, env, rc, says", [
+    (["open_nsfw"], {}, 0, ""),                                        # embedded: nothing to bring
+    (["vgg19_conv5_4"], {}, 2, "set FVVAE_VGG19_WEIGHTS"),
+    (["vgg19_flow_pool5"], {}, 2, "set FVVAE_VGG19_FLOW_WEIGHTS"),
+    (["resnet152_res5c"], {"FVVAE_RESNET152_WEIGHTS": "/no/r.caffemodel"}, 2,
+     "the caffemodel /no/r.caffemodel (from FVVAE_RESNET152_WEIGHTS) does not exist"),
+    (["vgg19_pool5", "/no/v.caffemodel"], {}, 2, "/no/v.caffemodel (from the flag) does not exist"),
+    (["vgg19_pool5", "", ], {"FVVAE_VGG19_WEIGHTS": "/etc/hostname"}, 0, "/etc/hostname"),
+    (["alexnet"], {}, 2, "unknown trunk 'alexnet'"),
+])
+def test_the_scripts_ask_the_zoo_for_weights_before_their_setup(args, env, rc, says):
+    # scripts/lib_dataset.sh's need_weights: the system python3, no .venv, no caffe
+    import os
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FVVAE_")}
+    clean.update(env)
+    res = subprocess.run(["bash", "-c", 'ROOT="$1"; source "$1/scripts/lib_dataset.sh"; shift; '
+                          'need_weights "$@"', "x", str(ROOT)] + args,
+                         env=clean, capture_output=True, text=True)
+    assert res.returncode == rc, res.stderr
+    assert says in (res.stdout if rc == 0 else res.stderr)
+    if rc == 0:
+        assert res.stdout.strip() == says

@@ -65,11 +65,12 @@ def main(argv=None):
     exit_unless_gpu(ap, args.gpu, "extract_descriptors")
     from fvvae.data.image_list import read_list
     from fvvae.data.preprocess import preprocessing
-    from fvvae.trunks.zoo import TRUNKS, default_resize, trunk_weights
+    from fvvae.trunks.zoo import UnknownTrunk, default_resize, resolve_trunk, trunk_weights
 
-    if args.trunk not in TRUNKS:
-        ap.exit(2, "extract_descriptors: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
-    trunk = TRUNKS[args.trunk]
+    try:
+        trunk = resolve_trunk(args.trunk)
+    except UnknownTrunk as e:
+        ap.exit(2, "extract_descriptors: %s\n" % e)
     mode = args.mode or ("frame" if trunk.map_size == 7 else "image")
     crop = trunk.input_size if args.crop is None else args.crop
     resize = tuple(args.resize) if args.resize else default_resize(trunk)

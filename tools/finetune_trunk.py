@@ -34,10 +34,11 @@ def main(argv=None):
     from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "finetune_trunk")
     from fvvae.data.image_list import read_list
-    from fvvae.trunks.zoo import TRUNKS, finetune_input, trunk_weights
-    if args.trunk not in TRUNKS:
-        ap.exit(2, "finetune_trunk: unknown trunk %r (%s)\n" % (args.trunk, ", ".join(TRUNKS)))
-    t = TRUNKS[args.trunk]
+    from fvvae.trunks.zoo import UnknownTrunk, finetune_input, resolve_trunk, trunk_weights
+    try:
+        t = resolve_trunk(args.trunk)
+    except UnknownTrunk as e:
+        ap.exit(2, "finetune_trunk: %s\n" % e)
     try:
         items = read_list(args.list)
         weights = trunk_weights(args.trunk, args.weights or None)

@@ -82,10 +82,13 @@ def main(argv=None):
                        "tools/extract_descriptors.py)\n" % cfg.source)
         if args.trunk:
             from fvvae.data.image_list import imagedata_lines, read_list
-            from fvvae.trunks.zoo import TRUNKS
-            if args.trunk not in TRUNKS or not args.trunk_list:
-                ap.exit(2, "make_nets: --trunk takes one of %s and needs --trunk-list\n"
-                        % ", ".join(TRUNKS))
+            from fvvae.trunks.zoo import UnknownTrunk, resolve_trunk
+            try:
+                resolve_trunk(args.trunk)
+            except UnknownTrunk as e:
+                ap.exit(2, "make_nets: --trunk: %s\n" % e)
+            if not args.trunk_list:
+                ap.exit(2, "make_nets: --trunk needs --trunk-list\n")
             # Caffe's ImageData reads `PATH LABEL` (it splits at the last space):
             # write a checked copy of our `PATH LABEL [GROUP]` list with full paths.
             try:

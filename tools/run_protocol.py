@@ -103,8 +103,11 @@ def main(argv=None):
     from fvvae.evaluation.paper import table_for
     from fvvae.run.protocol import Data, Protocol, ProtocolError
     from fvvae.data.input_check import InputError, check_inputs, inputs_stamp
-    from fvvae.trunks.zoo import TRUNKS
-    trunk = TRUNKS.get(args.trunk)
+    from fvvae.trunks.zoo import UnknownTrunk, resolve_trunk
+    try:
+        trunk = resolve_trunk(args.trunk) if args.trunk else None
+    except UnknownTrunk as e:
+        ap.exit(2, "run_protocol: --trunk: %s\n" % e)
     stamp = os.path.join(args.out, "inputs_checked.json")
     try:
         classes, names = check_inputs(

@@ -98,13 +98,13 @@ class AuthorsRoute:
         from fvvae.model.official import load_official_mat, write_official_head
         from fvvae.model.release_files import check_release_mat
         from fvvae.data.preprocess import preprocessing
-        from fvvae.trunks.zoo import TRUNKS, default_resize, trunk_definition, trunk_weights as tw
+        from fvvae.trunks.zoo import default_resize, resolve_trunk, trunk_definition, trunk_weights as tw
         self.caffe, self.out, self.gpu = caffe, out, gpu
         if not any_mat:
             self.split = check_release_mat(mat)
         self.weights = load_official_mat(mat)
         self.mat = mat
-        self.trunk = TRUNKS[trunk]
+        self.trunk = resolve_trunk(trunk)
         if self.trunk.channels != self.weights.channels:
             raise ValueError("%s: C = %d, trunk %s gives %d channels"
                              % (mat, self.weights.channels, trunk, self.trunk.channels))

@@ -80,7 +80,7 @@ def experiment_files(caffe, cfg, out, solver_mode="CPU", sets_mode=None, python_
     import yaml
     from fvvae.model.nets import (extract_net, solver_text, train_net, train_net_with_trunk,
                                   with_python_twins)
-    from fvvae.trunks.zoo import TRUNKS, trunk_definition
+    from fvvae.trunks.zoo import resolve_trunk, trunk_definition
     snapshots = cfg.snapshot_prefix or os.path.join(out, "snapshots", "fv_vae")
     files = {
         "config.yaml": yaml.safe_dump(dataclasses.asdict(cfg), sort_keys=False),
@@ -93,10 +93,10 @@ def experiment_files(caffe, cfg, out, solver_mode="CPU", sets_mode=None, python_
         "solver.prototxt": solver_text(cfg, _rel(os.path.join(out, "train.prototxt")),
                                        _rel(snapshots), solver_mode),
     }
-    if cfg.trunk and TRUNKS[cfg.trunk].in_channels == 3 and not python_twins:
+    trunk = resolve_trunk(cfg.trunk) if cfg.trunk else None
+    if trunk and trunk.in_channels == 3 and not python_twins:
         # ImageData reads colour images; the flow trunk's 20-channel stacks have
         # no such layer in Caffe, so the flow experiment trains on cached sets only
-        trunk = TRUNKS[cfg.trunk]
         net = train_net_with_trunk(caffe, cfg, trunk_definition(caffe, cfg.trunk), trunk,
                                    sets_mode, cfg.images)
         files["train_with_trunk.prototxt"] = 'name: "fv_vae_train_with_trunk"\n' + str(net)

@@ -18,9 +18,9 @@ from fvvae.files import atomic
 def train_net(caffe, trunk_name, image_list, classes, batch, resize, crop):
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
-    from fvvae.trunks.zoo import TRUNKS, global_layers, trunk_definition
+    from fvvae.trunks.zoo import global_layers, resolve_trunk, trunk_definition
     L = caffe.layers
-    t = TRUNKS[trunk_name]
+    t = resolve_trunk(trunk_name)
     if t.in_channels != 3:
         raise ValueError("fine-tuning reads images: trunk %s takes flow stacks" % trunk_name)
     n = caffe.NetSpec()

@@ -33,6 +33,7 @@ from fvvae.methods import BASELINES, BY_KEY, ORDER, fv_vae_tag
 from fvvae.run.adapter import ProtocolError, ToolAdapter  # noqa: F401  (ProtocolError: re-exported)
 from fvvae.run.settings import Data, ProtocolSettings, Variant, slug  # noqa: F401  (re-exported)
 from fvvae.run.streamed import StreamedSides
+from fvvae.trunks.zoo import resolve_trunk
 
 log = logging.getLogger("fvvae.run.protocol")
 
@@ -44,14 +45,13 @@ class Protocol(ToolAdapter, StreamedSides):
 
     def __init__(self, s, data=None, log_name="run.log"):
         from fvvae.run.stages import Stages
-        from fvvae.trunks.zoo import TRUNKS
         self.s = s
         self.data = data
         self.out = os.path.abspath(s.out)
         os.makedirs(self.out, exist_ok=True)
         self.stages = Stages(self.out, readonly=bool(s.shard))
         self.tool_log = os.path.join(self.out, log_name)
-        self.trunk = TRUNKS[data.trunk] if data else None
+        self.trunk = resolve_trunk(data.trunk) if data else None
         unknown = [m for m in s.methods if m not in ORDER]
         if unknown:
             raise ProtocolError("unknown methods %s (known: %s)" % (unknown, ", ".join(ORDER)))

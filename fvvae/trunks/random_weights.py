@@ -39,8 +39,8 @@ def model_definition(caffe, model):
     tools use: the trunk at 224 and, for VGG_19, its fc6 -> fc7 head."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
-    from fvvae.trunks.zoo import TRUNKS, global_layers, trunk_definition
-    trunk = TRUNKS[MODELS[model]]
+    from fvvae.trunks.zoo import global_layers, resolve_trunk, trunk_definition
+    trunk = resolve_trunk(MODELS[model])
     net = caffe_pb2.NetParameter()
     text_format.Merge(trunk_definition(caffe, trunk.name), net)
     if model.startswith("vgg19"):

@@ -72,6 +72,21 @@ TRUNKS = {
 }
 
 
+class UnknownTrunk(ValueError):
+    pass
+
+
+def resolve_trunk(name):
+    """The one place a trunk's name becomes its definition (a Trunk passes
+    through): every tool and the run resolve names here, once a process."""
+    if isinstance(name, Trunk):
+        return name
+    try:
+        return TRUNKS[name]
+    except KeyError:
+        raise UnknownTrunk("unknown trunk %r (known: %s)" % (name, ", ".join(TRUNKS))) from None
+
+
 def default_resize(trunk):
     """(H, W) an image is resized to before its centre crop: 240 x 320 for
     224 inputs (the authors' frames), else the input size itself."""
@@ -248,7 +263,7 @@ def trunk_definition(caffe, name):
     """NetParameter text of a trunk's deploy definition, cut at its map."""
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
-    t = TRUNKS[name]
+    t = resolve_trunk(name)
     if name.startswith("open_nsfw"):
         deploy, _ = embedded_trunk_files()
         net = caffe_pb2.NetParameter()
@@ -264,22 +279,47 @@ def trunk_definition(caffe, name):
     return 'name: "ResNet-152_res5c"\n%s' % resnet152(caffe, t.input_size)
 
 
-def trunk_weights(name, path=None):
-    """The caffemodel of a trunk: the embedded one, or the user's (flag or env)."""
-    t = TRUNKS[name]
+def user_weights(name, path=None):
+    """The caffemodel the user names for a trunk (path, else its variable),
+    checked to exist; None for an embedded trunk. The scripts ask it before
+    their setup (weights_main), so a missing file is named first."""
+    t = resolve_trunk(name)
     if not t.weights_env:
-        model = embedded_trunk_files()[1]
-        return cross_modality_weights(model, t.in_channels) if t.in_channels != 3 else model
+        return None
     path = path or os.environ.get(t.weights_env)
     if not path:
         raise FileNotFoundError(
-            "trunk %s needs its caffemodel: pass --weights or set %s (the public "
+            "trunk %s needs its caffemodel: pass its path as a flag or set %s (the public "
             "%s caffemodel; it cannot be downloaded here)"
             % (name, t.weights_env, {"vgg19_flow_pool5": "VGG_19 optical-flow"}.get(
                 name, "VGG_ILSVRC_19_layers" if "vgg" in name else "ResNet-152")))
     if not os.path.isfile(path):
-        raise FileNotFoundError("%s (from %s): no such file" % (path, t.weights_env or "--weights"))
+        raise FileNotFoundError("trunk %s: the caffemodel %s (from %s) does not exist"
+                                % (name, path, "the flag" if path != os.environ.get(
+                                    t.weights_env) else t.weights_env))
     return path
+
+
+def trunk_weights(name, path=None):
+    """The caffemodel of a trunk: the embedded one, or the user's (flag or env)."""
+    t = resolve_trunk(name)
+    user = user_weights(name, path)
+    if user:
+        return user
+    model = embedded_trunk_files()[1]
+    return cross_modality_weights(model, t.in_channels) if t.in_channels != 3 else model
+
+
+def weights_main(argv):
+    """`TRUNK [PATH]`: prints the user's caffemodel ("" for an embedded trunk)
+    or names what is missing and returns 2 (scripts/lib_dataset.sh's
+    need_weights; stdlib only, so it runs before the setup)."""
+    try:
+        print(user_weights(argv[0], argv[1] if len(argv) > 1 and argv[1] else None) or "")
+    except (UnknownTrunk, FileNotFoundError) as e:
+        print(e.args[0] if e.args else e, file=sys.stderr)
+        return 2
+    return 0
 
 
 def _set_input_channels(net, channels):
