@@ -96,6 +96,24 @@ class KernelMapOneVsAll:
         return self.linear.decision(k_test @ self.proj)
 
 
+def seed_liblinear(seed=1):
+    """liblinear's dual coordinate descent (-s 3) visits the examples in an
+    order drawn with the C library's rand(), whose state is the process's:
+    unseeded, a problem's solution (within -e) depends on every rand() call
+    made before it in the process (the classes before it, another method's
+    SVMs, any library). Seeding before each problem makes the solution a
+    function of the problem alone, whatever ran before (tests/test_svm.py)."""
+    import ctypes
+    import ctypes.util
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
+    _LIBC.srand(ctypes.c_uint(seed))
+
+
+_LIBC = None
+
+
 class LiblinearOneVsAll:
     """liblinear -s 3 -B 1 -c 100 -e 0.01, one binary problem per class, on
     normalised rows in memory (one liblinear problem, its labels rewritten
@@ -113,6 +131,7 @@ class LiblinearOneVsAll:
         self.w = np.zeros((classes, x.shape[1] + 1))
         for c in range(classes):
             y[:] = np.where(labels == c, 1.0, -1.0)
+            seed_liblinear()
             model = liblinearutil.train(prob, param)
             w = np.ctypeslib.as_array(model.w, (x.shape[1] + 1,)).copy()
             self.w[c] = w if model.get_labels()[0] == 1 else -w
