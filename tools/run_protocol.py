@@ -14,17 +14,14 @@ of a video is the mean over its frames (and crops). Re-running reuses the
 finished stages; an interrupted run resumes.
 """
 import argparse
-import dataclasses
-import logging
 import os
 import sys
-import time
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 
 def main(argv=None):
-    from fvvae.methods import ORDER, REPORT_ORDER
+    from fvvae.methods import ORDER
     from fvvae.run.settings import ProtocolSettings, add_settings_options
     d = ProtocolSettings()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -97,116 +94,13 @@ def main(argv=None):
         if not args.side:
             ap.error("--shard needs --side train or --side test")
 
-    from fvvae.evaluation import report
     from fvvae.trunks.device import exit_unless_gpu
     exit_unless_gpu(ap, args.gpu, "run_protocol")
-    from fvvae.evaluation.paper import table_for
-    from fvvae.run.protocol import Data, Protocol, ProtocolError
-    from fvvae.data.input_check import InputError, check_inputs, inputs_stamp
-    from fvvae.trunks.zoo import UnknownTrunk, resolve_trunk
+    from fvvae.run.protocol_run import RunInputError, run
     try:
-        trunk = resolve_trunk(args.trunk) if args.trunk else None
-    except UnknownTrunk as e:
-        ap.exit(2, "run_protocol: --trunk: %s\n" % e)
-    stamp = os.path.join(args.out, "inputs_checked.json")
-    try:
-        classes, names = check_inputs(
-            args.train_list, args.test_list, args.classes, args.class_names,
-            decode=not (args.no_decode_check or shard or inputs_stamp(stamp, args)),
-            flow_length=trunk.in_channels // 2 if trunk and trunk.in_channels != 3 else 0)
-    except InputError as e:
+        sys.exit(run(args, shard))
+    except RunInputError as e:
         ap.exit(2, "run_protocol: %s\n" % e)
-    if not shard and not args.no_decode_check:     # a record of lists decoded completely
-        inputs_stamp(stamp, args, write=True)
-    # the codebooks fitted to the training descriptors there are
-    from fvvae.trunks.descriptors import frame_descriptor_count
-    from fvvae.data.image_list import read_list
-    from fvvae.data.input_check import fit_bp, fit_budget, fit_codebooks
-    per_item = frame_descriptor_count(trunk.map_size) if trunk and trunk.map_size == 7 else (
-        trunk.map_size ** 2 if trunk else 50)
-    train_items = len(read_list(args.train_list, check_files=False))
-    n_desc = min(args.sample, per_item * train_items)
-    codebook_notes, budget_notes = [], []
-    if not args.exact_codebooks:
-        args.fv_size, args.vlad_size, codebook_notes = fit_codebooks(
-            args.fv_size, args.vlad_size, n_desc)
-    args.bp_pca, bp_notes = fit_bp(args.bp_pca, trunk.channels if trunk else 0)
-    codebook_notes += bp_notes
-    if not args.exact_budget:
-        args.iterations, budget_notes = fit_budget(
-            args.iterations, args.batch, train_items)
-    for note in codebook_notes + budget_notes:
-        print("run_protocol: %s" % note, file=sys.stderr)
-    s = ProtocolSettings(out=args.out, methods=[m.strip() for m in args.methods.split(",")],
-                         sweep=args.sweep, lambda3=args.lambda3, gpu=args.gpu,
-                         augment=args.augment, chunk=args.chunk, compact=args.compact,
-                         shard=shard, side=args.side or "", shards=args.shards,
-                         until=args.until or "",
-                         **{k: getattr(args, k) for k in ("iterations", "batch", "latent",
-                                                          "fv_size", "vlad_size", "bp_pca",
-                                                          "sample", "seed")})
-    data = Data(os.path.abspath(args.train_list), os.path.abspath(args.test_list), classes,
-                args.trunk, args.weights, tuple(args.resize or ()), args.crop,
-                grouped=not args.per_item, preprocess=args.preprocess,
-                class_names=os.path.abspath(args.class_names) if args.class_names else "")
-    os.makedirs(args.out, exist_ok=True)
-    log_name = "run.log"
-    if shard:           # the shards of a cluster run start together: each its own log
-        log_name = os.path.join("shards", "%s-%d-of-%d.log" % ((args.side,) + shard))
-        os.makedirs(os.path.join(args.out, "shards"), exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
-                        handlers=[logging.FileHandler(os.path.join(args.out, log_name)),
-                                  logging.StreamHandler()])
-    log = logging.getLogger("fvvae.run_protocol")
-    log.info("settings: %s; data: %s", dataclasses.asdict(s), dataclasses.asdict(data))
-    start = time.time()
-    from fvvae.run.stages import StageNotFinished
-    try:
-        p = Protocol(s, data, log_name=log_name)
-        runs, encode_s, training = p.chain()
-        if shard or s.until:
-            log.info("%s done in %.0f s%s", "%s side, shard %d of %d" % ((s.side,) + shard)
-                     if shard else "the training side and the models", time.time() - start,
-                     "" if shard else "; the test side next (--shard I/N --side test, or a "
-                     "run without --until)")
-            return
-        results = p.evaluate(runs, p.path("eval"))
-        from fvvae.run.takeaway import save_manifest
-        save_manifest(p, runs)      # tools/encode_items.py reads it
-        sweep = p.sweep() if s.sweep else None
-    except (ProtocolError, StageNotFinished, OSError, ValueError) as e:
-        log.error("%s", e)
-        sys.exit(1)
-    paper, caption = table_for(args.dataset, args.trunk, args.variant)
-    settings = [("lists", "%s (train), %s (test); %d classes" % (args.train_list, args.test_list,
-                                                                classes)),
-                ] + ([("classes", ", ".join("%d %s" % (i, n) for i, n in enumerate(names)))]
-                     if names else []) + [
-                ("trunk", "%s (%s)" % (args.trunk, args.weights or (
-                    "embedded weights" if args.trunk.startswith("open_nsfw")
-                    else "weights from its environment variable"))),
-                ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d%s"
-                 % (s.latent, s.lambda3, s.iterations, s.batch,
-                    "".join("; " + n for n in budget_notes))),
-                ("FV / VLAD / BP", "%d Gaussians / %d centres / PCA %s, fitted on %d training "
-                 "descriptors%s" % (s.fv_size, s.vlad_size, s.bp_pca or "none", n_desc,
-                                    "".join("; " + n for n in codebook_notes))),
-                ("classifier", "signed sqrt + L2, one-vs-all liblinear -s 3 -B 1 -c 100")]
-    below = [(m, float(r["top1"])) for m, r in results.items()
-             if float(r.get("top1_high") or r["top1"]) < 1.0 / classes]
-    if below:       # flagged, with what is known to cause it (docs/own_data.md)
-        settings.append(("below chance", "%s: the 95%% interval lies below chance (%.1f%%); "
-                         "with few training items a codebook or an SVM fits the training rows "
-                         "rather than the classes (docs/own_data.md): more training items or "
-                         "smaller codebooks (--fv-size, --vlad-size) tell which" % (
-                             ", ".join("%s %.1f%%" % (m, 100 * t) for m, t in below),
-                             100.0 / classes)))
-        log.warning("below chance: %s", settings[-1][1])
-    md = report.write_report(args.out, args.title or "FV-VAE protocol: %s" % args.out, results,
-                             encode_s, training, sweep, settings, paper, REPORT_ORDER,
-                             time.time() - start, "The paper's columns: %s." % caption)
-    print("\n".join(l for l in md.splitlines() if l.startswith("|")))
-    log.info("report: %s", os.path.join(os.path.abspath(args.out), "REPORT.md"))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""The one place where the run's steps become tool processes: the argv of
-the trunk's pass (extract_args, trunk_job), a tool run with its output in
-the run's log (tool), a streamed side's chunks as a plan for one process
-(run_plan, tools/run_tools.py), and the GPU flag every net tool gets.
+"""The one place where the run's steps become tool processes: every tool's
+argv (the trunk's pass: extract_args, stores_args, trunk_job; make_nets,
+encode, estimate_fim, extract_fv, evaluate; the slots a streamed chunk adds:
+chunk_rows_args), a tool run with its output in the run's log (tool), a
+streamed side's chunks as a plan for one process (run_plan,
+tools/run_tools.py), and the GPU flag every net tool gets.
 A mixin of fvvae.run.protocol.Protocol: it reads the run's settings (s),
-data and log (tool_log)."""
+data and log (tool_log). The stage keys hash some of these argv: their order
+is kept as it was."""
 import json
 import logging
 import os
@@ -87,9 +90,11 @@ class ToolAdapter:
         with open(path + ".seconds") as f:
             return json.load(f)
 
-    def extract_args(self, split):
+    def extract_args(self, split, items=None):
+        """extract_descriptors.py's argv for the run's trunk over a split's
+        list (or `items`, another list), before its stores (stores_args)."""
         d = self.data
-        args = ["--trunk", d.trunk, "--list", getattr(d, split + "_list"), "--batch", 16]
+        args = ["--trunk", d.trunk, "--list", items or getattr(d, split + "_list"), "--batch", 16]
         if d.weights:
             args += ["--weights", d.weights]
         if d.resize:
@@ -98,6 +103,13 @@ class ToolAdapter:
             args += ["--crop", d.crop]
         return args + ["--preprocess", d.preprocess]
 
+    @staticmethod
+    def stores_args(sets=None, maps=None, global_=None):
+        """The stores a trunk's pass writes, those given: the descriptor
+        sets, the maps, the global activations."""
+        return ((["--out", sets] if sets else []) + (["--maps", maps] if maps else [])
+                + (["--global", global_] if global_ else []))
+
     def trunk_job(self, split, kinds, kept=False, extra=()):
         """The trunk's pass over a chunk's items (a ChunkJob): the sets into
         the kept store (the training side, kept=True) or the chunk's folder,
@@ -105,10 +117,10 @@ class ToolAdapter:
         into the chunk's folder."""
         from fvvae.run.streaming import ITEMS, STORE, WORK, ChunkJob
         return ChunkJob("trunk", "", "extract_descriptors.py", tuple(
-            self.extract_args(split) + ["--out", STORE if kept else WORK("sets.lmdb"),
-                                        "--items", ITEMS] + list(extra)
-            + (["--maps", WORK("maps.lmdb")] if "maps" in kinds else [])
-            + (["--global", WORK("global.lmdb")] if "global" in kinds else [])))
+            self.extract_args(split) + self.stores_args(STORE if kept else WORK("sets.lmdb"))
+            + ["--items", ITEMS] + list(extra)
+            + self.stores_args(maps=WORK("maps.lmdb") if "maps" in kinds else None,
+                               global_=WORK("global.lmdb") if "global" in kinds else None)))
 
     def make_nets_args(self, folder, config, sets, augment):
         """make_nets.py's argv: OUT, each config key as --set KEY=VALUE (in
@@ -143,4 +155,52 @@ class ToolAdapter:
         args += ["--compact"] if self.s.compact else []
         if only:
             args += ["--only", only] + self.list_arg(only, "--%s-list" % only)
+        return args
+
+    def encode_rows_args(self, method, folder):
+        """encode.py's argv for a baseline whose training rows come from the
+        training side's chunks (GA, Concatenation, AVE: no codebook)."""
+        return ["--method", method, "--out", folder, "--only", "train"] + self.list_arg(
+            "train", "--train-list") + (["--compact"] if self.s.compact else [])
+
+    def encode_apply_args(self, method, model, store, out, size=None, pca=0, grouped_list=None):
+        """encode.py's argv applying a finished run's codebook (in `model`) to
+        new items' store `store`, their rows into `out` (takeaway)."""
+        return (["--method", method, "--out", model, "--only", "test", "--test", store,
+                 "--test-out", out] + (["--size", size] if size else [])
+                + (["--pca", pca] if pca else []) + (["--compact"] if self.s.compact else [])
+                + (["--test-list", grouped_list] if grouped_list else []))
+
+    @staticmethod
+    def chunk_rows_args(tool, side, store):
+        """The slots a streamed chunk's job adds to its tool's argv: the
+        chunk's store, the rows' output and their place among the side's."""
+        from fvvae.run.streaming import OUT, ROW, ROWS
+        if side == "train":
+            where = ["--train", store, "--train-out", OUT]
+        elif tool == "encode.py":
+            where = ["--test-out", OUT, "--test", store]
+        else:
+            where = ["--out", OUT, "--source", store]
+        return where + ["--row-offset", ROW, "--rows-total", ROWS]
+
+    def fim_args(self, net, weights, out, method=None):
+        """estimate_fim.py's argv: eq. 12's scale from the training sets."""
+        return (["--net", net, "--weights", weights, "--source",
+                 self.path("activations", "sets_train.lmdb"), "--out", out]
+                + self.list_arg("train") + (["--method", method] if method else []))
+
+    def fv_args(self, net, weights):
+        """extract_fv.py's argv before its source and output (FVs from a
+        head's extract net with its FIM-scaled weights)."""
+        return ["--net", net, "--weights", weights, "--no-normalize"] + (
+            ["--compact"] if self.s.compact else [])
+
+    def evaluate_args(self, runs, folder, extra=()):
+        """evaluate.py's argv: runs {name: {"train": rows, "test": rows}}."""
+        args = ["--out", folder, "--classes", self.data.classes] + list(extra)
+        if self.data.class_names:
+            args += ["--class-names", self.data.class_names]
+        for name in runs:
+            args += ["--run", name, runs[name]["train"], runs[name]["test"]]
         return args

@@ -115,10 +115,9 @@ class Protocol(ToolAdapter, StreamedSides):
 
         def make():
             for split in ("train", "test"):
-                args = self.extract_args(split) + [
-                    "--out", self.path("activations", "sets_%s.lmdb" % split),
-                    "--maps", self.path("activations", "maps_%s.lmdb" % split),
-                    "--global", self.path("activations", "global_%s.lmdb" % split)]
+                args = self.extract_args(split) + self.stores_args(*(
+                    self.path("activations", "%s_%s.lmdb" % (kind, split))
+                    for kind in ("sets", "maps", "global")))
                 if split == "train":   # Caffe's Data layer reads the records in key order
                     args += ["--shuffle", self.s.seed]
                 self.tool("extract_descriptors.py", *args)
@@ -208,8 +207,7 @@ class Protocol(ToolAdapter, StreamedSides):
         files = {sp: os.path.join(folder, "fv_%s.h5" % sp) for sp in ("train", "test")}
         net = os.path.join(folder, "extract.prototxt")
 
-        fv_args = ["--net", net, "--weights", fim, "--no-normalize"] + (
-            ["--compact"] if s.compact else [])
+        fv_args = self.fv_args(net, fim)
         splits = ["train"] if self.streaming else ["train", "test"]
         if self.streaming:      # the test FVs come chunk by chunk (stream_test)
             self.test_jobs.append((name or tag, "sets", "extract_fv.py",
@@ -217,9 +215,7 @@ class Protocol(ToolAdapter, StreamedSides):
 
         def extract():
             start = time.time()
-            self.tool("estimate_fim.py", "--net", net, "--weights", final, "--source",
-                      self.path("activations", "sets_train.lmdb"), "--out", fim,
-                      *self.list_arg("train"), *(["--method", fim_method] if fim_method else []))
+            self.tool("estimate_fim.py", *self.fim_args(net, final, fim, fim_method))
             for sp in splits:
                 self.tool("extract_fv.py", *fv_args,
                           "--source", self.path("activations", "sets_%s.lmdb" % sp),
@@ -264,12 +260,7 @@ class Protocol(ToolAdapter, StreamedSides):
     def evaluate(self, runs, folder, extra=()):
         """runs: {name: files}; returns {name: result row}."""
         import csv
-        args = ["--out", folder, "--classes", self.data.classes] + list(extra)
-        if self.data.class_names:
-            args += ["--class-names", self.data.class_names]
-        for name in runs:
-            args += ["--run", name, runs[name]["train"], runs[name]["test"]]
-        self.tool("evaluate.py", *args)
+        self.tool("evaluate.py", *self.evaluate_args(runs, folder, extra))
         with open(os.path.join(folder, "results.csv")) as f:
             return {r["method"]: r for r in csv.DictReader(f)}
 

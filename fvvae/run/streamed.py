@@ -12,7 +12,7 @@ import shutil
 from fvvae.files import atomic, digest
 from fvvae.methods import BASELINE_METHODS, BASELINES
 from fvvae.run.adapter import ProtocolError
-from fvvae.run.streaming import OUT, ROW, ROWS, WORK, ChunkJob
+from fvvae.run.streaming import WORK, ChunkJob
 
 log = logging.getLogger("fvvae.run.protocol")
 
@@ -51,11 +51,10 @@ class StreamedSides:
                      and m.name in s.methods]:
             method, kind = BASELINES[name]
             folder = self.path("encodings", method)
-            args = ["--method", method, "--out", folder, "--only", "train"] + self.list_arg(
-                "train", "--train-list") + (["--compact"] if s.compact else [])
             jobs.append(ChunkJob(name, os.path.join(folder, "%s_train.h5" % method), "encode.py",
-                                 tuple(args + ["--train", WORK(kind + ".lmdb"), "--train-out",
-                                               OUT, "--row-offset", ROW, "--rows-total", ROWS])))
+                                 tuple(self.encode_rows_args(method, folder)
+                                       + self.chunk_rows_args("encode.py", "train",
+                                                              WORK(kind + ".lmdb")))))
         kinds = {BASELINES[j.label][1] for j in jobs}
         params = {"trunk": d.trunk, "weights": d.weights, "resize": list(d.resize),
                   "preprocess": d.preprocess,
@@ -72,9 +71,7 @@ class StreamedSides:
         spans, rows = self.spans("test")
         kinds = {kind for _, kind, _, _, _ in self.test_jobs} | {"sets"}
         jobs = [ChunkJob(name, out, tool, tuple(
-            args + (["--test-out", OUT] if tool == "encode.py" else ["--out", OUT])
-            + ["--test" if tool == "encode.py" else "--source", WORK(kind + ".lmdb"),
-               "--row-offset", ROW, "--rows-total", ROWS]))
+            args + self.chunk_rows_args(tool, "test", WORK(kind + ".lmdb"))))
             for name, kind, tool, args, out in self.test_jobs]
 
         params = {"list": self.data.test_list, "list_file": digest(self.data.test_list),

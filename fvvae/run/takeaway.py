@@ -115,37 +115,27 @@ class FinishedRun:
         self.start_over_unless_same(out_dir, items)
         grouped = ["--list", items] if d.grouped else []
         kinds = {self.baselines[m][1] if m in self.baselines else "sets" for m in methods}
-        args = ["--trunk", d.trunk, "--list", items, "--batch", 16, "--preprocess",
-                d.preprocess, "--out", os.path.join(work, "sets.lmdb")]
-        args += ["--weights", d.weights] if d.weights else []
-        args += ["--resize"] + list(d.resize) if d.resize else []
-        args += ["--crop", d.crop] if d.crop else []
-        for kind in ("maps", "global"):
-            if kind in kinds:
-                args += ["--" + kind, os.path.join(work, kind + ".lmdb")]
-        p.tool("extract_descriptors.py", *args)
-        compact = ["--compact"] if p.s.compact else []
+        store = {kind: os.path.join(work, kind + ".lmdb") for kind in ("sets", "maps", "global")}
+        p.tool("extract_descriptors.py", *p.extract_args("test", items) + p.stores_args(
+            store["sets"], *(store[k] if k in kinds else None for k in ("maps", "global"))))
         files = {}
         for name in methods:
             files[name] = os.path.join(out_dir, name.replace("/", "_") + ".h5")
             model = os.path.dirname(self.runs[name]["train"])
             if name in self.baselines:
                 method, kind = self.baselines[name]
-                extra = []
+                size = pca = 0
                 cb = os.path.join(model, "%s_codebook.npz" % method)
                 if os.path.exists(cb):
                     with np.load(cb, allow_pickle=False) as z:
-                        extra = ["--size", int(z["size"])] + (
-                            ["--pca", int(z["pca"])] if int(z["pca"]) else [])
-                p.tool("encode.py", "--method", method, "--out", model, "--only", "test",
-                       "--test", os.path.join(work, kind + ".lmdb"), "--test-out",
-                       files[name], *extra, *compact,
-                       *(["--test-list", items] if d.grouped else []))
+                        size, pca = int(z["size"]), int(z["pca"])
+                p.tool("encode.py", *p.encode_apply_args(
+                    method, model, store[kind], files[name], size, pca,
+                    items if d.grouped else None))
             else:               # an FV-VAE head: its extract net and FIM-scaled weights
-                p.tool("extract_fv.py", "--net", os.path.join(model, "extract.prototxt"),
-                       "--weights", os.path.join(model, "fv_vae_fim.caffemodel"),
-                       "--no-normalize", *compact, "--source", os.path.join(work, "sets.lmdb"),
-                       "--out", files[name], *grouped)
+                p.tool("extract_fv.py", *p.fv_args(os.path.join(model, "extract.prototxt"),
+                                                   os.path.join(model, "fv_vae_fim.caffemodel")),
+                       "--source", store["sets"], "--out", files[name], *grouped)
         combine(files, os.path.join(out_dir, "vectors.h5"))
         return files
 
