@@ -171,3 +171,75 @@ def codebook_for(method, out, size, pca, seed, sample, source, store, fit=True):
     np.savez(path + ".tmp.npz", **codebook)
     os.replace(path + ".tmp.npz", path)
     return codebook
+
+
+# ---- a method over stores, into representation files (tools/encode.py) ------
+STORE_WHAT = {"sets": "descriptor sets", "global": "global activations", "maps": "maps"}
+
+
+def open_stores(method, paths, root=""):
+    """{split: (DescriptorStore, groups)} of the stores a method reads;
+    paths {split: (LMDB folder, image list or None)}: with a list, one group
+    a video (its frames' and crops' rows are averaged). Checks, before any
+    work, that each store exists, holds items, that train and test items
+    have one shape, and that it is the kind the method reads; raises
+    OSError / ValueError naming the store."""
+    import os
+    from fvvae.data.descriptor_store import DescriptorStore
+    from fvvae.data.image_list import groups_of, read_list
+    stores, opened = {}, {}
+    for split, (path, lst) in paths.items():
+        if not os.path.isdir(path):
+            raise FileNotFoundError("%s (--%s): no such LMDB folder" % (path, split))
+        key = os.path.realpath(path)       # one handle per LMDB (it allows no second)
+        store = opened.get(key) or DescriptorStore(path, readonly=True)
+        opened[key] = store
+        items = read_list(lst, root, check_files=False) if lst else None
+        stores[split] = (store, groups_of(sorted(store.done_indices()), items))
+        if not stores[split][1]:
+            raise ValueError("%s (--%s) is empty" % (path, split))
+    shapes = {s: first_item(*stores[s]).shape for s in stores}
+    if len(shapes) == 2 and shapes["train"] != shapes["test"]:
+        raise ValueError("train items are %s, test items %s: not the same trunk / mode"
+                         % (shapes["train"], shapes["test"]))
+    kind = BY_KEY[method].store
+    split = next(iter(paths))
+    t = int(np.prod(shapes[split][1:]))
+    if kind == "sets" and t < 2 or kind == "global" and t != 1:
+        raise ValueError("%s reads %s, but the items of %s are %s" % (
+            method, STORE_WHAT[kind], paths[split][0], shapes[split]))
+    return stores
+
+
+def first_item(store, groups):
+    return store.read(next(iter(groups.values()))[0])[0]
+
+
+def encode_rows(method, store, groups, codebook, path, offset=0, rows_total=None,
+                compact=False, desc=""):
+    """Writes one row a group into the representation file `path` (rows from
+    `offset` of `rows_total`): the mean of the method's encodings of the
+    group's items, summed as they come (BP at C = 2048 is 16 MB a frame, 250
+    crops a video). Resumes after the rows already written; returns the
+    rows' dimension. An item the method cannot encode raises ValueError
+    naming the store and the item."""
+    from tqdm import tqdm
+    from fvvae.data import representations
+    dim = encode(method, first_item(store, groups), codebook).size
+    h5 = representations.create(path, rows_total or offset + len(groups), dim,
+                                compact=compact, symmetric=method == "bp")
+    skip = representations.rows_to_skip(h5, path, offset, len(groups))
+    with h5:
+        for row, (key, indices) in enumerate(
+                tqdm(list(groups.items())[skip:], initial=skip, total=len(groups), desc=desc),
+                start=offset + skip):
+            total, label = np.zeros(dim, np.float64), None
+            for i in indices:
+                x, label = store.read(i)
+                try:
+                    total += encode(method, x, codebook)
+                except ValueError as e:
+                    raise ValueError("%s item %d: %s" % (store.path, i, e)) from None
+            representations.write_row(h5, row, key, label,
+                                      (total / len(indices)).astype(np.float32))
+    return dim

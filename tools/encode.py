@@ -56,89 +56,32 @@ def main(argv=None):
     for split in splits:
         if not getattr(args, split):
             ap.error("--%s is required%s" % (split, " with --only %s" % split if args.only else ""))
-    import numpy as np
-    from tqdm import tqdm
-    from fvvae.data import representations
-    from fvvae.data.descriptor_store import DescriptorStore
-    from fvvae.baselines import encode
-    from fvvae.model.fisher import groups_of
-    from fvvae.data.image_list import read_list
-
+    from fvvae.baselines import encode_rows, open_stores
+    from fvvae.methods import BY_KEY as methods
     os.makedirs(args.out, exist_ok=True)
     from fvvae.run.toollog import log_to
     log = log_to(os.path.join(args.out, "encode.log"), "encode")
+    if args.pca and methods[args.method].store != "sets":
+        ap.exit(2, "encode: --pca applies to descriptor sets (fv, vlad, bp)\n")
     try:
-        stores, opened = {}, {}
+        stores = open_stores(args.method, {sp: (getattr(args, sp), getattr(args, sp + "_list"))
+                                           for sp in splits}, args.root)
+        codebook = None
+        if args.method in DEFAULT_SIZE or args.pca:
+            codebook = codebook_for(args.method, args.out,
+                                    args.size or DEFAULT_SIZE.get(args.method, 0),
+                                    args.pca or 0, args.seed, args.sample, args.train,
+                                    stores.get("train", (None,))[0], fit=args.only != "test")
         for split in splits:
-            path = getattr(args, split)
-            if not os.path.isdir(path):
-                raise FileNotFoundError("%s (--%s): no such LMDB folder" % (path, split))
-            key = os.path.realpath(path)       # one handle per LMDB (it allows no second)
-            store = opened.setdefault(key, None) or DescriptorStore(path, readonly=True)
-            opened[key] = store
-            lst = getattr(args, split + "_list")
-            items = read_list(lst, args.root, check_files=False) if lst else None
-            stores[split] = (store, groups_of(sorted(store.done_indices()), items))
-            if not stores[split][1]:
-                raise ValueError("%s (--%s) is empty" % (path, split))
-        shapes = {s: stores[s][0].read(next(iter(stores[s][1].values()))[0])[0].shape
-                  for s in stores}
-        if len(shapes) == 2 and shapes["train"] != shapes["test"]:
-            raise ValueError("train items are %s, test items %s: not the same trunk / mode"
-                             % (shapes["train"], shapes["test"]))
-        kind = BY_KEY[args.method].store
-        first = splits[0]
-        t = int(np.prod(shapes[first][1:]))
-        if kind == "sets" and t < 2 or kind == "global" and t != 1:
-            raise ValueError("%s reads %s, but the items of %s are %s" % (
-                args.method, {"sets": "descriptor sets", "global": "global activations",
-                              "maps": "maps"}[kind], getattr(args, first), shapes[first]))
+            store, groups = stores[split]
+            path = (getattr(args, split + "_out")
+                    or os.path.join(args.out, "%s_%s.h5" % (args.method, split)))
+            dim = encode_rows(args.method, store, groups, codebook, path, args.row_offset,
+                              args.rows_total, args.compact, "%s %s" % (args.method, split))
+            log.info("%s %s: %d rows of %d dims in %s", args.method, split, len(groups), dim, path)
+            print("%s %s: %d x %d -> %s" % (args.method, split, len(groups), dim, path))
     except (OSError, ValueError) as e:
         ap.exit(2, "encode: %s\n" % e)
-
-    codebook = None
-    if args.pca and kind != "sets":
-        ap.exit(2, "encode: --pca applies to descriptor sets (fv, vlad, bp)\n")
-    if args.method in DEFAULT_SIZE or args.pca:
-        size = args.size or DEFAULT_SIZE.get(args.method, 0)
-        try:
-            codebook = codebook_for(args.method, args.out, size, args.pca or 0, args.seed,
-                                    args.sample, args.train, stores.get("train", (None,))[0],
-                                    fit=args.only != "test")
-        except ValueError as e:
-            ap.exit(2, "encode: %s\n" % e)
-
-    for split in splits:
-        store, groups = stores[split]
-        first = encode(args.method, store.read(next(iter(groups.values()))[0])[0], codebook)
-        path = (getattr(args, split + "_out")
-                or os.path.join(args.out, "%s_%s.h5" % (args.method, split)))
-        offset = args.row_offset
-        try:
-            h5 = representations.create(path, args.rows_total or offset + len(groups), first.size,
-                                 compact=args.compact, symmetric=args.method == "bp")
-            skip = representations.rows_to_skip(h5, path, offset, len(groups))
-        except (OSError, ValueError) as e:
-            ap.exit(2, "encode: %s\n" % e)
-        with h5:
-            for row, (key, indices) in enumerate(
-                    tqdm(list(groups.items())[skip:], initial=skip, total=len(groups),
-                         desc="%s %s" % (args.method, split)), start=offset + skip):
-                # the video's row: the mean of its frames' (crops') rows, summed as
-                # they come (BP at C = 2048 is 16 MB a frame, 250 crops a video)
-                total, label = np.zeros(first.size, np.float64), None
-                for i in indices:
-                    x, label = store.read(i)
-                    try:
-                        total += encode(args.method, x, codebook)
-                    except ValueError as e:
-                        ap.exit(2, "encode: %s item %d: %s\n" % (store.path, i, e))
-                representations.write_row(h5, row, key, label,
-                                   (total / len(indices)).astype(np.float32))
-        log.info("%s %s: %d rows of %d dims in %s", args.method, split, len(groups),
-                 first.size, path)
-        print("%s %s: %d x %d -> %s" % (args.method, split, len(groups), first.size, path))
-
 
 if __name__ == "__main__":
     main()

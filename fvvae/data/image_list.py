@@ -84,3 +84,14 @@ def ten_crop_lines(list_path):
     for item in read_list(list_path, check_files=False):
         lines += ["%s %d %s %s\n" % (item.path, item.label, item.group, c) for c in CROPS]
     return lines
+
+
+def groups_of(store_indices, items=None):
+    """OrderedDict group -> [indices], in order of first appearance. Without a
+    list every descriptor set is its own group."""
+    from collections import OrderedDict
+    groups = OrderedDict()
+    for i in store_indices:
+        key = items[i].group if items is not None else str(i)
+        groups.setdefault(key, []).append(i)
+    return groups

@@ -56,7 +56,7 @@ def normalize_raw_fv(raw, norms=None):
 def video_batches(items, batch):
     """The list's videos (GROUP, in order of first appearance) as
     [(group, [batches of item indices])]: a batch never spans two videos."""
-    from fvvae.model.fisher import groups_of
+    from fvvae.data.image_list import groups_of
     return [(g, [idx[b:b + batch] for b in range(0, len(idx), batch)])
             for g, idx in groups_of(range(len(items)), items).items()]
 

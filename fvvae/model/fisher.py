@@ -12,22 +12,13 @@
   fvvae.data.representations.normalize_rows.
 """
 import os
-from collections import OrderedDict
 
 import numpy as np
 
+from fvvae.data.image_list import groups_of
+
 FLOOR = 1e-10
 FIM_METHODS = ("norm", "second-moment", "variance")
-
-
-def groups_of(store_indices, items=None):
-    """OrderedDict group -> [indices], in order of first appearance. Without a
-    list every descriptor set is its own group."""
-    groups = OrderedDict()
-    for i in store_indices:
-        key = items[i].group if items is not None else str(i)
-        groups.setdefault(key, []).append(i)
-    return groups
 
 
 def net_fvs(net, sets):
