@@ -109,3 +109,33 @@ def test_each_method_is_declared_once():
                 if len(found) >= 4:
                     lists.append("%s:%d %s" % (rel, node.lineno, sorted(found)))
     assert not lists, "methods declared outside fvvae/methods.py:\n" + "\n".join(lists)
+
+
+def test_no_circle_of_imports_in_the_package():
+    """No circle of imports between the package's modules (imports inside
+    functions count: a circle hidden in a function is still one)."""
+    import ast
+    edges = {}
+    for path in python_files():
+        rel = os.path.relpath(path, ROOT)
+        if not rel.startswith("fvvae" + os.sep):
+            continue
+        mod = rel[:-3].replace(os.sep, ".").replace(".__init__", "")
+        for node in ast.walk(ast.parse(open(path).read())):
+            if isinstance(node, ast.ImportFrom) and node.module and \
+                    node.module.startswith("fvvae.") and node.level == 0:
+                edges.setdefault(mod, set()).add(node.module)
+    circles, state = [], {}
+
+    def visit(m, stack):
+        state[m] = "open"
+        for n in sorted(edges.get(m, ())):
+            if state.get(n) == "open":
+                circles.append(" -> ".join(stack[stack.index(n):] + [n]))
+            elif n not in state:
+                visit(n, stack + [n])
+        state[m] = "done"
+    for m in sorted(edges):
+        if m not in state:
+            visit(m, [m])
+    assert not circles, "circles of imports:\n" + "\n".join(circles)

@@ -26,11 +26,10 @@ import numpy as np
 
 from fvvae.evaluation import paired
 from fvvae.run.demo import CHANNELS, ROOT, Demo, DemoSettings
+from fvvae.run.evidence_report import UNTRAINED, combine_claims, seed_rows, write_evidence
 from fvvae.run.settings import Variant
 
 log = logging.getLogger("fvvae.run.evidence")
-
-UNTRAINED = "FV-VAE untrained"
 
 
 @dataclass
@@ -118,11 +117,6 @@ def outcomes(scores_path):
     with np.load(scores_path, allow_pickle=False) as z:
         right = np.argmax(z["scores"], axis=1) == z["labels"]
         return dict(zip([str(i) for i in z["ids"]], right.astype(np.float64)))
-
-
-def seed_rows(results, name):
-    """The names of a method's rows over its training seeds (itself first)."""
-    return [name] + sorted(n for n in results if n.startswith(name + " seed "))
 
 
 def matrix(results, names, ids=None):
@@ -247,7 +241,6 @@ def quick(e):
 
 def run(e):
     """Every regime, then the claims; writes OUT/EVIDENCE.md and the rest."""
-    from fvvae.run.evidence_report import write_evidence
     if e.quick:
         e = quick(e)
     runs, info, folders = {}, {}, {}
@@ -326,7 +319,6 @@ def main(argv=None):
     from fvvae.run.demo import run_logged
     e = settings_from_args(argv)
     if e.combine:
-        from fvvae.run.evidence_report import combine_claims
         try:
             rows = combine_claims(e.combine, e.out)
         except (OSError, ValueError, KeyError) as err:

@@ -9,10 +9,17 @@ import os
 import numpy as np
 
 from fvvae.files import atomic_write
-from fvvae.run.evidence import UNTRAINED, seed_rows
 from fvvae.evaluation.metrics import wilson_interval
 from fvvae.methods import ORDER
 from fvvae.evaluation.report import machine
+
+# the FV-VAE head never trained (C6), beside the methods of fvvae.methods
+UNTRAINED = "FV-VAE untrained"
+
+
+def seed_rows(results, name):
+    """The names of a method's rows over its training seeds (itself first)."""
+    return [name] + sorted(n for n in results if n.startswith(name + " seed "))
 
 
 def _atomic(path, write):
