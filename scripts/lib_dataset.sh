@@ -6,13 +6,20 @@ need_dir() { [ -d "$1" ] || die "missing $2: expected the folder $1"; }
 need_file() { [ -f "$1" ] || die "missing $2: expected the file $1"; }
 # need_weights TRUNK [PATH]: prints the caffemodel to use ("" for an embedded
 # trunk), or stops naming the flag or variable. The trunk -> variable map is
-# fvvae.trunks.zoo's (user_weights), read with the system python3 and the
-# standard library only: it runs before the setup, so a missing file is named
-# before 15 minutes of building.
+# fvvae.trunks.zoo's (user_weights), read with the base interpreter
+# (FVVAE_PYTHON, else python3) and the standard library only: it runs before
+# the setup, so a missing file is named before 15 minutes of building.
 need_weights() {
-  local out
-  out=$(PYTHONPATH="$ROOT" python3 -c 'import sys; from fvvae.trunks.zoo import weights_main
-sys.exit(weights_main(sys.argv[1:]))' "$@" 2>&1) || die "$out"
+  local out err rc=0
+  err=$(mktemp)
+  out=$(PYTHONPATH="$ROOT" "${FVVAE_PYTHON:-python3}" -c 'import sys
+from fvvae.trunks.zoo import weights_main
+sys.exit(weights_main(sys.argv[1:]))' "$@" 2>"$err") || rc=$?
+  if [ "$rc" != 0 ]; then
+    local why; why=$(cat "$err"); rm -f "$err"
+    die "${why:-need_weights $* failed (exit $rc)}"
+  fi
+  rm -f "$err"
   echo "$out"
 }
 setup() { "$ROOT/scripts/setup.sh" >/dev/null; }

@@ -90,6 +90,9 @@ def test_the_scripts_ask_the_zoo_for_weights_before_their_setup(args, env, rc, s
     import os
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FVVAE_")}
     clean.update(env)
+    # the system's python3, as before the setup: no .venv on the PATH
+    clean["PATH"] = os.pathsep.join(p for p in clean.get("PATH", "").split(os.pathsep)
+                                    if ".venv" not in p) or "/usr/bin:/bin"
     res = subprocess.run(["bash", "-c", 'ROOT="$1"; source "$1/scripts/lib_dataset.sh"; shift; '
                           'need_weights "$@"', "x", str(ROOT)] + args,
                          env=clean, capture_output=True, text=True)

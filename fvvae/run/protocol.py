@@ -275,7 +275,9 @@ class Protocol(ToolAdapter, StreamedSides):
             short = slug(name.replace("⁻", "-minus"))
             sub = os.path.join(folder, short)
             scores = os.path.join(sub, name + "_scores.npz")
-            params = {"name": name, "classes": self.data.classes,
+            # "svm": the solver's order seeded per problem (fvvae.evaluation.svm.
+            # seed_liblinear): results of the unseeded solver are classified again
+            params = {"name": name, "classes": self.data.classes, "svm": "seeded",
                       "class_names": self.data.class_names and signature(self.data.class_names),
                       "files": {sp: [files[sp], signature(files[sp])]
                                 for sp in ("train", "test")}}

@@ -264,6 +264,7 @@ def trunk_definition(caffe, name):
     from caffe.proto import caffe_pb2
     from google.protobuf import text_format
     t = resolve_trunk(name)
+    name = t.name
     if name.startswith("open_nsfw"):
         deploy, _ = embedded_trunk_files()
         net = caffe_pb2.NetParameter()
@@ -284,19 +285,21 @@ def user_weights(name, path=None):
     checked to exist; None for an embedded trunk. The scripts ask it before
     their setup (weights_main), so a missing file is named first."""
     t = resolve_trunk(name)
+    name = t.name
     if not t.weights_env:
         return None
+    source = "the flag" if path else t.weights_env
     path = path or os.environ.get(t.weights_env)
     if not path:
         raise FileNotFoundError(
-            "trunk %s needs its caffemodel: pass its path as a flag or set %s (the public "
+            "trunk %s needs its caffemodel: pass its path as a flag (--weights in the tools) "
+            "or set %s (the public "
             "%s caffemodel; it cannot be downloaded here)"
             % (name, t.weights_env, {"vgg19_flow_pool5": "VGG_19 optical-flow"}.get(
                 name, "VGG_ILSVRC_19_layers" if "vgg" in name else "ResNet-152")))
     if not os.path.isfile(path):
         raise FileNotFoundError("trunk %s: the caffemodel %s (from %s) does not exist"
-                                % (name, path, "the flag" if path != os.environ.get(
-                                    t.weights_env) else t.weights_env))
+                                % (name, path, source))
     return path
 
 
