@@ -18,6 +18,7 @@ a seeded sample of training descriptors only (VLFeat's own random generator
 seeded too) and saved, so test-time encoding reuses them.
 """
 import ctypes
+import os
 
 import numpy as np
 
@@ -139,7 +140,6 @@ def codebook_for(method, out, size, pca, seed, sample, source, store, fit=True):
     must find the training side's codebook and never fits one). ValueError
     names the file when it is missing or was fitted otherwise."""
     import logging
-    import os
     log = logging.getLogger("encode")
     path = os.path.join(out, "%s_codebook.npz" % method)
     if not fit:         # the codebook the training rows were encoded with
@@ -184,7 +184,6 @@ def open_stores(method, paths, root=""):
     work, that each store exists, holds items, that train and test items
     have one shape, and that it is the kind the method reads; raises
     OSError / ValueError naming the store."""
-    import os
     from fvvae.data.descriptor_store import DescriptorStore
     from fvvae.data.image_list import groups_of, read_list
     stores, opened = {}, {}

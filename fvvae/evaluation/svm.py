@@ -24,10 +24,15 @@ Two ways to give liblinear the data, with the same objective:
   X is streamed from disk in row blocks to build K. tests/test_svm.py shows
   the two paths take the same decisions.
 """
+import functools
+
 import numpy as np
 
 
 C_SVM = 100.0
+# What the solver is, for the keys of stages that keep its results
+# (fvvae.run.protocol.evaluate_each): a change here classifies them again.
+SOLVER = "liblinear -s 3 -B 1 -c %g -e 0.01, rand() seeded per problem" % C_SVM
 def check_classes(train_labels, test_labels, classes):
     """Every class needs positives in the training split."""
     present = set(np.unique(train_labels).tolist())
@@ -104,14 +109,14 @@ def seed_liblinear(seed=1):
     SVMs, any library). Seeding before each problem makes the solution a
     function of the problem alone, whatever ran before (tests/test_svm.py)."""
     import ctypes
+    _libc().srand(ctypes.c_uint(seed))
+
+
+@functools.lru_cache(maxsize=None)
+def _libc():
+    import ctypes
     import ctypes.util
-    global _LIBC
-    if _LIBC is None:
-        _LIBC = ctypes.CDLL(ctypes.util.find_library("c"))
-    _LIBC.srand(ctypes.c_uint(seed))
-
-
-_LIBC = None
+    return ctypes.CDLL(ctypes.util.find_library("c"))
 
 
 class LiblinearOneVsAll:

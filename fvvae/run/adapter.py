@@ -196,6 +196,12 @@ class ToolAdapter:
         return ["--net", net, "--weights", weights, "--no-normalize"] + (
             ["--compact"] if self.s.compact else [])
 
+    def extract_fv_args(self, net, weights, source, out, items_list=None):
+        """extract_fv.py's argv: FVs of the sets in `source` into `out`,
+        one row a video of `items_list` when given."""
+        return self.fv_args(net, weights) + ["--source", source, "--out", out] + (
+            ["--list", items_list] if items_list else [])
+
     def evaluate_args(self, runs, folder, extra=()):
         """evaluate.py's argv: runs {name: {"train": rows, "test": rows}}."""
         args = ["--out", folder, "--classes", self.data.classes] + list(extra)

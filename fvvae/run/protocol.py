@@ -30,6 +30,7 @@ import time
 from fvvae.model.training import parse_losses, train_with_guard
 from fvvae.files import atomic, digest, signature
 from fvvae.methods import BASELINES, BY_KEY, ORDER, fv_vae_tag
+from fvvae.evaluation.svm import SOLVER
 from fvvae.run.adapter import ProtocolError, ToolAdapter  # noqa: F401  (ProtocolError: re-exported)
 from fvvae.run.settings import Data, ProtocolSettings, Variant, slug  # noqa: F401  (re-exported)
 from fvvae.run.streamed import StreamedSides
@@ -207,19 +208,19 @@ class Protocol(ToolAdapter, StreamedSides):
         files = {sp: os.path.join(folder, "fv_%s.h5" % sp) for sp in ("train", "test")}
         net = os.path.join(folder, "extract.prototxt")
 
-        fv_args = self.fv_args(net, fim)
         splits = ["train"] if self.streaming else ["train", "test"]
         if self.streaming:      # the test FVs come chunk by chunk (stream_test)
             self.test_jobs.append((name or tag, "sets", "extract_fv.py",
-                                   fv_args + self.list_arg("test"), files["test"]))
+                                   self.fv_args(net, fim) + self.list_arg("test"),
+                                   files["test"]))
 
         def extract():
             start = time.time()
             self.tool("estimate_fim.py", *self.fim_args(net, final, fim, fim_method))
             for sp in splits:
-                self.tool("extract_fv.py", *fv_args,
-                          "--source", self.path("activations", "sets_%s.lmdb" % sp),
-                          "--out", files[sp], *self.list_arg(sp))
+                self.tool("extract_fv.py", *self.extract_fv_args(
+                    net, fim, self.path("activations", "sets_%s.lmdb" % sp), files[sp],
+                    getattr(self.data, sp + "_list") if self.data.grouped else None))
             return {"seconds": time.time() - start}
         enc = self.stages.run("fv_" + tag, dict({"grouped": self.data.grouped},
                                                 **({"compact": True} if s.compact else {}),
@@ -275,9 +276,7 @@ class Protocol(ToolAdapter, StreamedSides):
             short = slug(name.replace("⁻", "-minus"))
             sub = os.path.join(folder, short)
             scores = os.path.join(sub, name + "_scores.npz")
-            # "svm": the solver's order seeded per problem (fvvae.evaluation.svm.
-            # seed_liblinear): results of the unseeded solver are classified again
-            params = {"name": name, "classes": self.data.classes, "svm": "seeded",
+            params = {"name": name, "classes": self.data.classes, "svm": SOLVER,
                       "class_names": self.data.class_names and signature(self.data.class_names),
                       "files": {sp: [files[sp], signature(files[sp])]
                                 for sp in ("train", "test")}}

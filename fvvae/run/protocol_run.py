@@ -99,8 +99,8 @@ def report_settings(args, s, fitted, results):
     if names:
         rows.append(("classes", ", ".join("%d %s" % (i, n) for i, n in enumerate(names))))
     rows += [("trunk", "%s (%s)" % (args.trunk, args.weights or (
-                 "embedded weights" if args.trunk.startswith("open_nsfw")
-                 else "weights from its environment variable"))),
+                 "weights from %s" % fitted.trunk.weights_env
+                 if fitted.trunk and fitted.trunk.weights_env else "embedded weights"))),
              ("FV-VAE", "K = %d, lambda3 = %g, %d AdaDelta iterations at batch %d%s"
               % (s.latent, s.lambda3, s.iterations, s.batch,
                  "".join("; " + n for n in fitted.budget_notes))),

@@ -113,7 +113,6 @@ class FinishedRun:
         work = os.path.join(out_dir, "work")
         items = items_list(source, out_dir)
         self.start_over_unless_same(out_dir, items)
-        grouped = ["--list", items] if d.grouped else []
         kinds = {self.baselines[m][1] if m in self.baselines else "sets" for m in methods}
         store = {kind: os.path.join(work, kind + ".lmdb") for kind in ("sets", "maps", "global")}
         p.tool("extract_descriptors.py", *p.extract_args("test", items) + p.stores_args(
@@ -133,9 +132,10 @@ class FinishedRun:
                     method, model, store[kind], files[name], size, pca,
                     items if d.grouped else None))
             else:               # an FV-VAE head: its extract net and FIM-scaled weights
-                p.tool("extract_fv.py", *p.fv_args(os.path.join(model, "extract.prototxt"),
-                                                   os.path.join(model, "fv_vae_fim.caffemodel")),
-                       "--source", store["sets"], "--out", files[name], *grouped)
+                p.tool("extract_fv.py", *p.extract_fv_args(
+                    os.path.join(model, "extract.prototxt"),
+                    os.path.join(model, "fv_vae_fim.caffemodel"), store["sets"], files[name],
+                    items if d.grouped else None))
         combine(files, os.path.join(out_dir, "vectors.h5"))
         return files
 
